@@ -1,0 +1,400 @@
+/**
+ * Lesson page controller: Start/Stop, tempo and start-measure controls, microphone capture, the practice
+ * socket, the score cursor and marks, the live announcements and the results panel.
+ *
+ * For tests: document.body.dataset.state is idle | starting | listening | stopping | done | error;
+ * window.etude counts what happened in the current take; #score carries data-cursor-note.
+ */
+import { describeCaptureError, startCapture } from "./audio-capture.js";
+import { openPracticeSocket } from "./socket.js";
+import { RESULT_SYMBOLS, ScoreView } from "./score-view.js";
+
+const STARTED_FALLBACK_MS = 3000; // servers that never send "started" still get a take
+const FINISH_TIMEOUT_MS = 10000; // after stop, wait this long for summary and saved
+const SAVED_GRACE_MS = 3000; // after summary, wait this long for saved
+const ANNOUNCE_INTERVAL_MS = 4000;
+const SILENCE_PEAK = 0.001; // −60 dBFS
+const SILENCE_WARNING_MS = 4000;
+const TEMPO_KEY_STEP = 5;
+const RESULT_WORDS = { correct: "correct", wrong_pitch: "wrong pitch", missed: "missed", early: "early",
+  late: "late", extra: "extra" };
+
+const $ = (id) => document.getElementById(id);
+
+function readJson(id, fallback) {
+  const node = $(id);
+  if (!node) return fallback;
+  try {
+    return JSON.parse(node.textContent) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function csrfToken() {
+  const cookie = document.cookie.split(";").map((c) => c.trim()).find((c) => c.startsWith("csrftoken="));
+  if (cookie) return decodeURIComponent(cookie.slice("csrftoken=".length));
+  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
+}
+
+const config = readJson("lesson-config", {});
+const notes = readJson("score-notes", []);
+const ui = {
+  button: $("start-stop"),
+  tempo: $("tempo"),
+  tempoValue: $("tempo-value"),
+  fromMeasure: $("from-measure"),
+  status: $("status"),
+  announcer: $("verdict-announcer"),
+  level: $("mic-level"),
+  results: $("results"),
+  score: $("score"),
+  toolbar: $("practice-controls"),
+};
+const scoreView = new ScoreView(ui.score, {
+  notes,
+  topInset: () => (ui.toolbar ? Math.max(0, ui.toolbar.getBoundingClientRect().bottom) : 0),
+});
+const etude = (window.etude = {});
+let take = null; // the take in progress: {attempt, capture, socket, timers, ...}
+let attempts = 0;
+
+function resetCounters() {
+  Object.assign(etude, { positions: 0, lastPosition: null, verdicts: [], framesSent: 0, framesDropped: 0,
+    commands: [], errors: [], summary: null, takeId: null, takeUrl: null });
+}
+
+function setStatus(text, kind = "info") {
+  ui.status.textContent = text;
+  ui.status.dataset.kind = kind;
+}
+
+function setState(state) {
+  document.body.dataset.state = state;
+  const isBusy = state === "starting" || state === "listening" || state === "stopping";
+  ui.button.textContent = state === "stopping" ? "Finishing…" : isBusy ? "Stop" : "Start";
+  ui.button.disabled = state === "stopping";
+  ui.button.classList.toggle("is-running", isBusy);
+  ui.tempo.disabled = isBusy;
+  ui.fromMeasure.disabled = isBusy;
+}
+
+const state = () => document.body.dataset.state;
+
+// ----- controls -----
+
+function tempoPercent() {
+  return Number(ui.tempo.value) || 100;
+}
+
+function showTempo() {
+  const pct = tempoPercent();
+  const bpm = Math.round(((config.tempo_bpm || 100) * pct) / 100);
+  ui.tempoValue.textContent = `${pct} % · ${bpm} bpm`;
+  ui.tempo.setAttribute("aria-valuetext", `${pct} percent, ${bpm} beats per minute`);
+}
+
+function nudgeTempo(delta) {
+  ui.tempo.value = String(Math.min(Number(ui.tempo.max), Math.max(Number(ui.tempo.min), tempoPercent() + delta)));
+  showTempo();
+}
+
+function fromMeasure() {
+  const last = Number(config.measures) || Number(ui.fromMeasure.max) || 1;
+  const m = Math.round(Number(ui.fromMeasure.value));
+  return Number.isFinite(m) && m >= 1 && m <= last ? m : null;
+}
+
+function showStartMeasure() {
+  const m = fromMeasure();
+  if (m) scoreView.moveCursor(scoreView.firstNoteIdsAtMeasure(m), 1);
+}
+
+// ----- the take -----
+
+async function start() {
+  const measure = fromMeasure();
+  if (!measure) {
+    setStatus(`Choose a bar between 1 and ${config.measures || ui.fromMeasure.max}.`, "error");
+    ui.fromMeasure.focus();
+    return;
+  }
+  const attempt = ++attempts;
+  take = { attempt, measure, timers: [], hasSummary: false, hasSaved: false, isStarted: false };
+  resetCounters();
+  scoreView.clearMarks();
+  ui.results.hidden = true;
+  setState("starting");
+  setStatus("Starting the microphone…");
+  ui.announcer.textContent = "";
+  let capture;
+  try {
+    // Called before any await so the AudioContext is resumed inside the click or key press.
+    capture = await startCapture(onFrame, onLevel, { onEnded: () => fail("The microphone stopped.") });
+  } catch (error) {
+    if (take?.attempt === attempt) fail(describeCaptureError(error));
+    return;
+  }
+  if (take?.attempt !== attempt) return capture.stop();
+  take.capture = capture;
+  try {
+    setStatus("Creating the take…");
+    const response = await fetch(config.take_create_url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ tempo_factor: tempoPercent() / 100, from_measure: measure }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (take?.attempt !== attempt) return;
+    if (!response.ok || !body.ws_url) {
+      throw new Error(body.message || body.error || body.detail || `The take could not be created (${response.status}).`);
+    }
+    etude.takeId = body.take_id;
+    setStatus("Connecting…");
+    take.socket = openPracticeSocket(body.ws_url, socketHandlers(attempt));
+    take.socket.start({ fromMeasure: measure, tempoFactor: tempoPercent() / 100 });
+  } catch (error) {
+    if (take?.attempt === attempt) fail(error.message || "The take could not be started.");
+  }
+}
+
+function socketHandlers(attempt) {
+  const mine = (handler) => (message) => take?.attempt === attempt && handler(message);
+  return {
+    open: mine(() => later(STARTED_FALLBACK_MS, () => !take.isStarted && onStarted())),
+    started: mine(onStarted),
+    position: mine(onPosition),
+    verdict: mine(onVerdict),
+    command: mine(onCommand),
+    summary: mine(onSummary),
+    saved: mine(onSaved),
+    error: mine((m) => {
+      etude.errors.push(m);
+      setStatus(m.message || `Error: ${m.code || "unknown"}`, "error");
+    }),
+    dropped: mine((n) => {
+      etude.framesDropped = n;
+      setStatus("The connection is slow: some audio did not reach the tutor.", "warning");
+    }),
+    close: mine(onClose),
+  };
+}
+
+function later(ms, fn) {
+  take.timers.push(setTimeout(fn, ms));
+}
+
+function onStarted() {
+  if (state() !== "starting") return;
+  take.isStarted = true;
+  take.lastSoundAt = performance.now();
+  setState("listening");
+  setStatus(`Listening — play from bar ${take.measure}.`);
+  showStartMeasure();
+}
+
+function onFrame(buffer) {
+  if (state() !== "listening" || !take?.socket) return;
+  take.socket.sendFrame(buffer);
+  etude.framesSent = take.socket.framesSent;
+}
+
+function onLevel({ rms, peak }) {
+  const db = 20 * Math.log10(Math.max(rms, 1e-6));
+  const share = Math.min(1, Math.max(0, (db + 60) / 60));
+  ui.level.style.setProperty("--level", share.toFixed(3));
+  ui.level.setAttribute("aria-valuenow", String(Math.round(share * 100)));
+  ui.level.setAttribute("aria-valuetext", rms > 0 ? `${Math.round(db)} dB` : "silent");
+  ui.level.classList.toggle("is-clipping", peak >= 0.99);
+  if (state() !== "listening") return;
+  const now = performance.now();
+  if (peak > SILENCE_PEAK) take.lastSoundAt = now;
+  else if (now - take.lastSoundAt > SILENCE_WARNING_MS && !take.hasWarnedSilence) {
+    take.hasWarnedSilence = true;
+    setStatus("No sound is reaching the microphone. Check that it is connected and not muted.", "warning");
+  }
+}
+
+function onPosition(message) {
+  etude.positions += 1;
+  etude.lastPosition = message;
+  scoreView.moveCursor(message.note_ids || [], message.confidence ?? 1, { isLost: Boolean(message.is_lost) });
+}
+
+function onVerdict(message) {
+  etude.verdicts.push(message);
+  const note = notes.find((n) => n.note_id === message.note_id);
+  const label = note ? `Bar ${note.measure}, beat ${note.beat}` : "";
+  scoreView.markNote(message.note_id, message.result, { cents: message.cents, ms: message.ms, label });
+  take.pending = take.pending || {};
+  take.pending[message.result] = (take.pending[message.result] || 0) + 1;
+  if (!take.announceTimer) take.announceTimer = setTimeout(announceVerdicts, ANNOUNCE_INTERVAL_MS);
+}
+
+function announceVerdicts() {
+  if (!take) return;
+  const parts = Object.entries(take.pending || {}).map(([r, n]) => `${n} ${RESULT_WORDS[r] || r}`);
+  take.pending = {};
+  take.announceTimer = 0;
+  if (parts.length) ui.announcer.textContent = parts.join(", ");
+}
+
+function onCommand(message) {
+  etude.commands.push(message);
+  const intent = message.intent || {};
+  if (message.text) setStatus(`Heard: “${message.text}”`);
+  if (intent.name === "stop") stop();
+  else if (intent.name === "seek" && intent.measure) {
+    ui.fromMeasure.value = String(intent.measure);
+    scoreView.moveCursor(scoreView.firstNoteIdsAtMeasure(intent.measure), 1);
+  } else if (intent.name === "restart") scoreView.clearMarks();
+  else if (intent.name === "tempo" && intent.bpm && config.tempo_bpm) nudgeTempo(Math.round((100 * intent.bpm) / config.tempo_bpm) - tempoPercent());
+  else if (intent.name === "tempo" && intent.change) nudgeTempo(intent.change === "slower" ? -10 : 10);
+}
+
+function onSummary(message) {
+  etude.summary = message;
+  take.hasSummary = true;
+  renderResults(message);
+  if (state() === "listening" || state() === "starting") endStreaming();
+  if (take.hasSaved) finish();
+  else later(SAVED_GRACE_MS, finish);
+}
+
+/** Fill the results panel: counts per result (symbol and word, not colour alone) and accuracy. */
+function renderResults(summary) {
+  let counts = summary.counts;
+  if (!counts || typeof counts !== "object") {
+    counts = {};
+    for (const v of etude.verdicts) counts[v.result] = (counts[v.result] || 0) + 1;
+  }
+  const judged = Object.entries(counts).reduce((sum, [r, n]) => sum + (r === "extra" ? 0 : Number(n) || 0), 0);
+  let accuracy = typeof summary.accuracy === "number" ? summary.accuracy : null;
+  if (accuracy !== null && accuracy <= 1) accuracy *= 100;
+  if (accuracy === null && judged > 0) accuracy = (100 * (Number(counts.correct) || 0)) / judged;
+  $("results-accuracy").textContent =
+    accuracy === null ? "No notes were judged in this take." : `Accuracy: ${Math.round(accuracy)} % of ${judged} notes`;
+  const rows = Object.keys({ ...RESULT_WORDS, ...counts }).map((result) => {
+    const row = document.createElement("tr");
+    row.className = `result-row mark-${result}`;
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = `${RESULT_SYMBOLS[result] || "•"} ${RESULT_WORDS[result] || result}`;
+    const count = document.createElement("td");
+    count.textContent = String(counts[result] || 0);
+    count.dataset.result = result;
+    row.append(name, count);
+    return row;
+  });
+  $("results-table").tBodies[0].replaceChildren(...rows);
+  const note = $("results-message");
+  const next = summary.next || summary.next_exercise;
+  note.replaceChildren(summary.message || "");
+  if (next && next.url) {
+    const link = Object.assign(document.createElement("a"), { href: next.url, textContent: `Next: ${next.title || "exercise"}` });
+    note.append(summary.message ? " " : "", link);
+  }
+  note.hidden = !note.textContent;
+  ui.results.hidden = false;
+}
+
+function onSaved(message) {
+  take.hasSaved = true;
+  etude.takeUrl = message.take_url || null;
+  const link = $("take-link");
+  if (link && message.take_url) {
+    link.href = message.take_url;
+    link.hidden = false;
+  }
+  if (take.hasSummary) finish();
+}
+
+function onClose(event) {
+  if (state() === "stopping" || take.hasSummary) return finish();
+  const last = etude.errors[etude.errors.length - 1];
+  const closed = `The connection to the tutor closed (code ${event.code}); your take so far is kept.`;
+  fail(last?.message ? `${last.message} ${closed}` : closed);
+}
+
+/** Stop sending audio and ask the server for the summary. */
+function endStreaming() {
+  setState("stopping");
+  take.capture?.stop();
+  take.socket?.stop();
+  setStatus("Finishing — waiting for your results…");
+  later(FINISH_TIMEOUT_MS, finish);
+}
+
+function stop() {
+  if (!take) return;
+  if (state() === "listening" || (state() === "starting" && take.socket)) endStreaming();
+  else if (state() === "starting") {
+    cleanUp();
+    setState("idle");
+    setStatus("Cancelled.");
+  }
+}
+
+function finish() {
+  if (!take || state() === "done") return;
+  announceVerdicts();
+  const hasSummary = take.hasSummary;
+  cleanUp();
+  setState("done");
+  if (hasSummary) {
+    setStatus("Done. Your results are below.", "success");
+    ui.results.focus({ preventScroll: false });
+  } else setStatus("The take ended, but no results came back from the tutor.", "warning");
+}
+
+function fail(message) {
+  cleanUp();
+  setState("error");
+  setStatus(message, "error");
+}
+
+function cleanUp() {
+  if (!take) return;
+  take.timers.forEach(clearTimeout);
+  clearTimeout(take.announceTimer);
+  take.capture?.stop();
+  take.socket?.close();
+  take = null;
+}
+
+function toggle() {
+  const s = state();
+  if (s === "starting" || s === "listening") stop();
+  else if (s !== "stopping") start();
+}
+
+// ----- wiring -----
+
+ui.button.addEventListener("click", toggle);
+ui.tempo.addEventListener("input", showTempo);
+ui.fromMeasure.addEventListener("change", showStartMeasure);
+ui.toolbar?.addEventListener("submit", (event) => event.preventDefault());
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape") {
+    if (take) stop();
+    return;
+  }
+  const target = event.target instanceof Element ? event.target : null;
+  const isRange = target?.matches("input[type=range]");
+  if (target?.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])") && !isRange) return;
+  if (event.key === " " && !isRange) {
+    if (target?.closest("button, a, summary, [role=button]")) return; // the browser activates it
+    event.preventDefault();
+    toggle();
+  } else if ((event.key === "-" || event.key === "+" || event.key === "=") && !ui.tempo.disabled) {
+    event.preventDefault();
+    nudgeTempo(event.key === "-" ? -TEMPO_KEY_STEP : TEMPO_KEY_STEP);
+  }
+});
+window.addEventListener("pagehide", () => take && cleanUp());
+
+resetCounters();
+showTempo();
+setState("idle");

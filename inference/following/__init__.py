@@ -1,0 +1,62 @@
+"""Online score followers, chosen by name: ``make_follower("hmm", notes, tempo_factor=1.0)``.
+
+A follower is fed one 20 ms hop (``HOP_SAMPLES`` float32 samples at ``SAMPLE_RATE``) per ``update`` and
+returns a ``Position`` whose ``note_index`` indexes the score's onset groups (see ``onsets.group_onsets``).
+Implementations are imported lazily, so choosing a follower in settings costs nothing until it is used.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from inference.following.onsets import OnsetGroup, first_group_of_measure, group_onsets
+from inference.types import PitchFrame, Position, ScoreNote
+
+__all__ = [
+    "FOLLOWERS",
+    "Follower",
+    "OnsetGroup",
+    "PitchFollower",
+    "first_group_of_measure",
+    "group_onsets",
+    "make_follower",
+]
+
+
+@runtime_checkable
+class Follower(Protocol):
+    """Anything that follows a performance hop by hop."""
+
+    groups: list[OnsetGroup]
+
+    def update(self, frame: np.ndarray) -> Position: ...
+
+    def reset(self, from_note_index: int = 0) -> None: ...
+
+
+@runtime_checkable
+class PitchFollower(Follower, Protocol):
+    """A follower that can also be fed a ready ``PitchFrame`` (so the caller runs the tracker only once)."""
+
+    def observe(self, pitch: PitchFrame) -> Position: ...
+
+
+def _make_hmm(notes: Sequence[ScoreNote], **options: Any) -> Follower:
+    from inference.following.hmm import NoteHMMFollower
+
+    return NoteHMMFollower(notes, **options)
+
+
+FOLLOWERS: dict[str, Callable[..., Follower]] = {"hmm": _make_hmm}
+"""Follower factories by name; each is called as ``factory(notes, **options)``."""
+
+
+def make_follower(name: str, notes: Sequence[ScoreNote], **options: Any) -> Follower:
+    """Build the follower registered as ``name``; raises ``ValueError`` naming the choices otherwise."""
+    try:
+        factory = FOLLOWERS[name]
+    except KeyError:
+        raise ValueError(f"unknown follower {name!r}; choose one of {sorted(FOLLOWERS)}") from None
+    return factory(notes, **options)

@@ -1,0 +1,303 @@
+"""An online, strictly causal note-level HMM score follower for monophonic (or any-note-of-a-chord) input.
+
+Hidden states are the onset groups of the score plus a "not started yet" state. Each 20 ms hop runs one
+forward-filtering step (Rabiner 1989; in score following: Cano et al. 1999, Orio & Déchelle 2001) on a band
+of states around the current estimate. Transitions are explicit-duration-like: every state carries the
+posterior-expected time already spent in it, and the chance of moving on rises as that time reaches the
+note's written duration at the current tempo estimate (a semi-Markov approximation). Detected onsets boost
+the move (so repeated pitches advance), silence holds the position (rests and pauses), a small skip and
+back probability let it recover from skipped notes. Observations are YIN pitch likelihoods with an octave
+tolerance and a floor, so wrong notes do not derail it.
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.following.onsets import OnsetGroup, group_onsets
+from inference.pitch.yin import YinTracker
+from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
+
+
+@dataclass(frozen=True)
+class HMMConfig:
+    """Tuning of ``NoteHMMFollower``; probabilities are per 20 ms hop."""
+
+    hazard_low: float = 0.01
+    hazard_high: float = 0.35
+    hazard_width: float = 0.12
+    """Softness of the rise of the move-on probability around the expected end of a note (ratio units)."""
+    hazard_silent: float = 0.004
+    onset_boost: float = 0.9
+    repeat_gate: float = 0.15
+    """Without a detected onset, moving on to a note of the same pitch is this much less likely."""
+    skip_share: float = 0.04
+    back_prob: float = 1e-4
+    start_hazard: float = 0.3
+    pitch_sigma_cents: float = 60.0
+    octave_weight: float = 0.35
+    likelihood_floor: float = 0.02
+    before_start_likelihood: float = 0.15
+    band_back: int = 12
+    band_ahead: int = 40
+    backtrack_hops: int = 5
+    tempo_window_s: float = 5.0
+    tempo_smoothing: float = 0.3
+    tempo_limits: tuple[float, float] = (0.5, 2.0)
+    quality_time_s: float = 0.5
+    lost_window_hops: int = 75
+    lost_min_hops: int = 25
+    lost_share: float = 0.6
+
+
+class NoteHMMFollower:
+    """Follower named ``"hmm"``: ``update(hop) -> Position`` on 320-sample float32 hops at 16 kHz.
+
+    ``observe(pitch_frame)`` does the same from an already computed ``PitchFrame`` so a caller that also
+    needs the pitch (the live judge) runs the tracker once; ``last_pitch`` holds the frame of the last hop.
+    """
+
+    name = "hmm"
+
+    def __init__(
+        self,
+        notes: Sequence[ScoreNote],
+        *,
+        tempo_factor: float = 1.0,
+        transpose_semitones: float = 0.0,
+        a4_hz: float = 440.0,
+        config: HMMConfig | None = None,
+        tracker: YinTracker | None = None,
+    ) -> None:
+        if tempo_factor <= 0:
+            raise ValueError(f"tempo_factor must be positive, got {tempo_factor}")
+        self.config = config or HMMConfig()
+        self.groups: list[OnsetGroup] = group_onsets(notes)
+        if not self.groups:
+            raise ValueError("cannot follow an empty score")
+        self.tempo_factor = tempo_factor
+        self.tracker = tracker or YinTracker()
+        n_groups = len(self.groups)
+        width = max(len(g.midis) for g in self.groups)
+        pitches = np.array([list(g.midis) + [g.midis[0]] * (width - len(g.midis)) for g in self.groups], float)
+        self._pitches = pitches + transpose_semitones
+        self._ioi_s = np.array([g.ioi_s for g in self.groups])
+        onsets_q = np.array([g.onset_q for g in self.groups])
+        self._ioi_q = np.append(np.diff(onsets_q), 1.0)
+        self._onset_s = np.array([g.onset_s for g in self.groups])
+        self._repeats = np.array(
+            [i + 1 < n_groups and bool(set(g.midis) & set(self.groups[i + 1].midis)) for i, g in enumerate(self.groups)]
+        )
+        self._a4_hz = a4_hz
+        self._alpha = np.zeros(n_groups)
+        self._elapsed = np.zeros(n_groups)
+        self.last_pitch: PitchFrame | None = None
+        self.reset()
+
+    # -- public API -------------------------------------------------------------------------------------
+
+    def reset(self, from_note_index: int = 0) -> None:
+        """Start over, waiting for the performer to begin at onset group ``from_note_index``."""
+        self.start_index = int(np.clip(from_note_index, 0, len(self.groups) - 1))
+        self._alpha[:] = 0.0
+        self._elapsed[:] = 0.0
+        self._before = 1.0
+        self._lo, self._hi = self._band_around(self.start_index)
+        self.tempo_ratio = 1.0
+        self._reported = -1
+        self._backtrack_count = 0
+        self._anchors: deque[tuple[float, float]] = deque()
+        self._quality = 0.5
+        self._recent_bad: deque[bool] = deque(maxlen=self.config.lost_window_hops)
+        self._peak_rms = 0.0
+        self.tracker.reset()
+        self.last_pitch = None
+
+    def update(self, frame: np.ndarray) -> Position:
+        """Track one hop of audio and return the position after it."""
+        return self.observe(self.tracker(frame))
+
+    def observe(self, pitch: PitchFrame) -> Position:
+        """One forward step from a pitch frame (what ``update`` does after running the tracker)."""
+        self.last_pitch = pitch
+        is_voiced = pitch.f0_hz > 0.0
+        if is_voiced:
+            self._peak_rms = max(self._peak_rms, pitch.rms)
+        else:
+            self._peak_rms *= 0.998  # forget a loud passage over ~10 s
+        is_noise = not is_voiced and pitch.rms > max(1e-3, 0.1 * self._peak_rms)
+        self._predict(pitch, is_voiced)
+        match = self._correct(pitch, is_voiced)
+        return self._report(pitch.t, match, is_voiced, is_noise)
+
+    # -- filtering --------------------------------------------------------------------------------------
+
+    def _band_around(self, index: int) -> tuple[int, int]:
+        return max(0, index - self.config.band_back), min(len(self.groups), index + self.config.band_ahead)
+
+    def _expected_hops(self, lo: int, hi: int) -> np.ndarray:
+        speed = self.tempo_factor * self.tempo_ratio
+        return np.maximum(self._ioi_s[lo:hi] / speed / HOP_SECONDS, 1.0)
+
+    def _predict(self, pitch: PitchFrame, is_voiced: bool) -> None:
+        """Transition step on the band: stay, move on (hazard), skip one, or step back."""
+        cfg = self.config
+        lo, hi = self._lo, self._hi
+        alpha = self._alpha[lo:hi]
+        elapsed = self._elapsed[lo:hi]
+        ratio = elapsed / self._expected_hops(lo, hi)
+        hazard = cfg.hazard_low + (cfg.hazard_high - cfg.hazard_low) / (
+            1.0 + np.exp(-(ratio - 1.0) / cfg.hazard_width)
+        )
+        if is_voiced:
+            hazard = np.where(self._repeats[lo:hi], hazard * cfg.repeat_gate, hazard)
+            ready = np.clip((ratio - 0.4) / 0.3, 0.0, 1.0)
+            hazard = 1.0 - (1.0 - hazard) * (1.0 - cfg.onset_boost * pitch.onset * ready)
+        else:
+            hazard = np.minimum(hazard, cfg.hazard_silent)
+        moving = alpha * hazard
+        back = alpha * cfg.back_prob
+        stay = alpha - moving - back
+        inflow = np.zeros_like(alpha)
+        inflow[1:] += moving[:-1] * (1.0 - cfg.skip_share)
+        inflow[2:] += moving[:-2] * cfg.skip_share
+        inflow[:-1] += back[1:]
+        if self._before > 0.0 and is_voiced and lo <= self.start_index < hi:
+            entering = self._before * cfg.start_hazard
+            self._before -= entering
+            inflow[self.start_index - lo] += entering
+        new_alpha = stay + inflow
+        with np.errstate(invalid="ignore", divide="ignore"):
+            new_elapsed = np.where(new_alpha > 0, (stay * (elapsed + 1.0) + inflow) / new_alpha, 0.0)
+        self._alpha[lo:hi] = new_alpha
+        self._elapsed[lo:hi] = new_elapsed
+
+    def _correct(self, pitch: PitchFrame, is_voiced: bool) -> np.ndarray:
+        """Weight the band by the observation likelihood; returns the pitch match (0..1) of each band state."""
+        cfg = self.config
+        lo, hi = self._lo, self._hi
+        if not is_voiced:
+            match = np.zeros(hi - lo)
+            self._normalise()
+            return match
+        midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
+        cents = np.abs(midi - self._pitches[lo:hi]).min(axis=1) * 100.0
+        octave = np.abs(np.abs(midi - self._pitches[lo:hi]) - 12.0).min(axis=1) * 100.0
+        match = np.maximum(
+            np.exp(-0.5 * (cents / cfg.pitch_sigma_cents) ** 2),
+            cfg.octave_weight * np.exp(-0.5 * (octave / cfg.pitch_sigma_cents) ** 2),
+        )
+        weight = float(np.clip((pitch.voicing - 0.5) / 0.3, 0.0, 1.0))
+        likelihood = weight * (cfg.likelihood_floor + (1.0 - cfg.likelihood_floor) * match) + (1.0 - weight)
+        self._alpha[lo:hi] *= likelihood
+        self._before *= weight * cfg.before_start_likelihood + (1.0 - weight)
+        self._normalise()
+        return match
+
+    def _normalise(self) -> None:
+        lo, hi = self._lo, self._hi
+        total = float(self._alpha[lo:hi].sum()) + self._before
+        if total <= 1e-300 or not np.isfinite(total):
+            # Everything underflowed: fall back to a flat belief over the band (lost, but not crashed).
+            self._alpha[lo:hi] = 1.0 / (hi - lo)
+            self._before = 0.0
+            return
+        self._alpha[lo:hi] /= total
+        self._before /= total
+
+    # -- reporting --------------------------------------------------------------------------------------
+
+    def _report(self, t: float, match: np.ndarray, is_voiced: bool, is_noise: bool) -> Position:
+        cfg = self.config
+        lo, hi = self._lo, self._hi
+        band = self._alpha[lo:hi]
+        best = int(np.argmax(band))
+        best_index, best_mass = (lo + best, float(band[best])) if band[best] > self._before else (-1, self._before)
+        previous = self._reported
+        if best_index >= previous:
+            self._reported = best_index
+            self._backtrack_count = 0
+        else:
+            self._backtrack_count = self._backtrack_count + 1 if best_mass > 0.7 else 0
+            if self._backtrack_count >= cfg.backtrack_hops:
+                self._reported = best_index
+                self._backtrack_count = 0
+        if self._reported > previous >= 0 or (previous == -1 and self._reported >= 0):
+            self._update_tempo(t, previous, self._reported)
+        reported = self._reported
+        mass = self._before if reported < 0 else float(self._alpha[reported])
+        self._update_quality(match, reported, is_voiced, is_noise)
+        self._move_band(max(reported, best_index, self.start_index if reported < 0 else 0))
+        return self._position(t, reported, mass)
+
+    def _update_quality(self, match: np.ndarray, reported: int, is_voiced: bool, is_noise: bool) -> None:
+        """Track how well recent sound is explained near the reported position (for confidence and lost)."""
+        cfg = self.config
+        if is_voiced:
+            centre = (reported if reported >= 0 else self.start_index) - self._lo
+            near = match[max(0, centre - 1) : max(0, centre + 3)]
+            quality = float(near.max()) if near.size else 0.0
+        elif is_noise:
+            quality = 0.0
+        else:
+            quality = 0.3  # silence neither confirms nor contradicts the position: drift to "unsure"
+        step = HOP_SECONDS / cfg.quality_time_s
+        self._quality += step * (quality - self._quality)
+        if is_voiced or is_noise:
+            self._recent_bad.append(quality < 0.1)
+
+    def _move_band(self, centre: int) -> None:
+        lo, hi = self._band_around(centre)
+        if (lo, hi) == (self._lo, self._hi):
+            return
+        keep_alpha = self._alpha[lo:hi].copy()
+        keep_elapsed = self._elapsed[lo:hi].copy()
+        self._alpha[self._lo : self._hi] = 0.0
+        self._elapsed[self._lo : self._hi] = 0.0
+        self._alpha[lo:hi] = keep_alpha
+        self._elapsed[lo:hi] = keep_elapsed
+        self._lo, self._hi = lo, hi
+
+    def _update_tempo(self, t: float, previous: int, reached: int) -> None:
+        """Re-estimate the performance speed from recent (audio time, score time) anchors."""
+        cfg = self.config
+        score_s = self._onset_s[reached] / self.tempo_factor
+        if self._anchors:
+            last_t, last_score = self._anchors[-1]
+            expected = (score_s - last_score) / self.tempo_ratio
+            if reached - previous > 2 or t - last_t > max(1.0, 2.5 * expected) or score_s <= last_score:
+                self._anchors.clear()  # a pause, a jump or a restart: earlier timing says nothing now
+        self._anchors.append((t, score_s))
+        while self._anchors and t - self._anchors[0][0] > cfg.tempo_window_s:
+            self._anchors.popleft()
+        if len(self._anchors) < 3:
+            return
+        times = np.array([a[0] for a in self._anchors])
+        scores = np.array([a[1] for a in self._anchors])
+        if times[-1] - times[0] < 0.5:
+            return
+        slope = float(np.polyfit(times, scores, 1)[0])
+        slope = float(np.clip(slope, *cfg.tempo_limits))
+        self.tempo_ratio = float(
+            np.exp((1 - cfg.tempo_smoothing) * np.log(self.tempo_ratio) + cfg.tempo_smoothing * np.log(slope))
+        )
+
+    def _position(self, t: float, index: int, mass: float) -> Position:
+        cfg = self.config
+        is_lost = (
+            len(self._recent_bad) >= cfg.lost_min_hops
+            and sum(self._recent_bad) / len(self._recent_bad) > cfg.lost_share
+        )
+        confidence = float(np.clip(mass * min(1.0, self._quality / 0.8), 0.0, 1.0))
+        if index < 0:
+            group = self.groups[self.start_index]
+            return Position(t=t, note_index=-1, note_ids=(), measure=group.measure, beat=group.beat,
+                            score_q=group.onset_q, confidence=confidence, is_lost=is_lost)
+        group = self.groups[index]
+        progress = min(1.0, float(self._elapsed[index] / self._expected_hops(index, index + 1)[0]))
+        return Position(t=t, note_index=index, note_ids=group.note_ids, measure=group.measure, beat=group.beat,
+                        score_q=group.onset_q + progress * float(self._ioi_q[index]), confidence=confidence,
+                        is_lost=is_lost)

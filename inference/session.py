@@ -1,0 +1,113 @@
+"""One take's listening state: audio in, protocol events out (pitch → follower → judge).
+
+The web layer owns one ``TakeSession`` per take, feeds it decoded audio as it arrives, relays the returned
+events and calls ``finish`` at stop. No Django, no threads: the caller decides where this runs.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from inference.feedback import LiveJudge, Tolerances
+from inference.following import Follower, PitchFollower, first_group_of_measure, make_follower
+from inference.pitch.yin import YinTracker
+from inference.types import HOP_SAMPLES, SAMPLE_RATE, NoteVerdict, Position, ScoreNote, TakeSummary
+
+POSITION_HEARTBEAT_S = 0.25
+"""An unchanged position is re-sent this often, so the page sees confidence and is_lost evolve."""
+
+
+class TakeSession:
+    """Listens to one take of ``notes`` starting at ``from_measure``."""
+
+    def __init__(
+        self,
+        notes: Sequence[ScoreNote],
+        *,
+        follower: str = "hmm",
+        tempo_factor: float = 1.0,
+        from_measure: int = 1,
+        tolerances: Tolerances | None = None,
+    ) -> None:
+        if not notes:
+            raise ValueError("a take needs a score with at least one note")
+        self.notes = list(notes)
+        self.tolerances = tolerances or Tolerances()
+        options: dict[str, Any] = {"tempo_factor": tempo_factor}
+        if self.tolerances.transpose_semitones:
+            options["transpose_semitones"] = self.tolerances.transpose_semitones
+        if self.tolerances.a4_hz != 440.0:
+            options["a4_hz"] = self.tolerances.a4_hz
+        self.follower: Follower = make_follower(follower, self.notes, **options)
+        self.start_index = first_group_of_measure(self.follower.groups, from_measure)
+        if self.start_index >= len(self.follower.groups):
+            raise ValueError(f"the score has no notes in or after measure {from_measure}")
+        self.follower.reset(self.start_index)
+        self._tracker = YinTracker()
+        self._pitch_follower = self.follower if isinstance(self.follower, PitchFollower) else None
+        self.judge = LiveJudge(self.follower.groups, self.tolerances, tempo_factor=tempo_factor,
+                               start_index=self.start_index)
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._hops = 0
+        self._last_event: Position | None = None
+        self.position: Position | None = None
+        self.reached_note_index = -1
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of audio processed so far (whole hops only)."""
+        return self._hops * HOP_SAMPLES / SAMPLE_RATE
+
+    def feed(self, samples: np.ndarray) -> list[dict[str, Any]]:
+        """Process any amount of 16 kHz float32 audio; returns the position and verdict events it caused."""
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        buffered = np.concatenate((self._pending, samples)) if self._pending.size else samples
+        n_hops = len(buffered) // HOP_SAMPLES
+        events: list[dict[str, Any]] = []
+        for i in range(n_hops):
+            events += self._step(buffered[i * HOP_SAMPLES : (i + 1) * HOP_SAMPLES])
+        self._pending = buffered[n_hops * HOP_SAMPLES :].copy()
+        return events
+
+    def _step(self, hop: np.ndarray) -> list[dict[str, Any]]:
+        if self._pitch_follower is not None:
+            pitch = self._tracker(hop)
+            position = self._pitch_follower.observe(pitch)
+        else:
+            position = self.follower.update(hop)
+            pitch = self._tracker(hop)
+        self._hops += 1
+        self.position = position
+        self.reached_note_index = max(self.reached_note_index, position.note_index)
+        events = [v.to_event() for v in self.judge.observe(pitch, position)]
+        if self._should_send(position):
+            self._last_event = position
+            events.insert(0, position.to_event())
+        return events
+
+    def _should_send(self, position: Position) -> bool:
+        last = self._last_event
+        return (
+            last is None
+            or position.note_index != last.note_index
+            or position.is_lost != last.is_lost
+            or position.t - last.t >= POSITION_HEARTBEAT_S - 1e-9
+        )
+
+    def finish(self) -> tuple[list[NoteVerdict], TakeSummary]:
+        """Close the take: one verdict per score note from ``from_measure`` on, and the summary."""
+        verdicts = self.judge.final_verdicts()
+        counts: dict[str, int] = {}
+        for verdict in verdicts:
+            counts[verdict.result] = counts.get(verdict.result, 0) + 1
+        total = len(verdicts)
+        summary = TakeSummary(
+            notes_total=total,
+            counts=counts,
+            accuracy=counts.get("correct", 0) / total if total else 0.0,
+            duration_s=self.duration_s,
+            reached_note_index=self.reached_note_index,
+        )
+        return verdicts, summary

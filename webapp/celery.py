@@ -1,0 +1,10 @@
+"""Celery application; broker and eagerness come from ``webapp.settings`` (``CELERY_*``)."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+
+app = Celery("etude")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

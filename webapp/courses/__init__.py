@@ -1,0 +1,1 @@
+"""Courses, enrolments, pieces (uploaded scores) and lessons."""

@@ -1,0 +1,96 @@
+"""Courses that instructors run, the pieces they upload and the lessons built on them."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+CLASS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
+CLASS_CODE_LENGTH = 8
+
+
+def new_class_code() -> str:
+    return "".join(secrets.choice(CLASS_CODE_ALPHABET) for _ in range(CLASS_CODE_LENGTH))
+
+
+class Course(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    instructor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses_taught")
+    class_code = models.CharField(max_length=16, unique=True, default=new_class_code)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Enrollment(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "learner"], name="one_enrollment_per_course")]
+
+
+def piece_upload_path(piece: Piece, filename: str) -> str:
+    return f"scores/{piece.owner_id}/{secrets.token_hex(8)}-{filename[-80:]}"
+
+
+class Piece(models.Model):
+    """An uploaded score: the original file, its normalised MusicXML, the SVG and the note list."""
+
+    title = models.CharField(max_length=200)
+    composer = models.CharField(max_length=200, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pieces")
+    source_file = models.FileField(upload_to=piece_upload_path, blank=True)
+    source_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=16)
+    musicxml = models.TextField()
+    svg = models.TextField(help_text="Verovio SVG pages, each wrapped in <div class='score-page'>.")
+    notes = models.JSONField(help_text="ScoreNote dicts in onset order; ids match the SVG.")
+    tempo_bpm = models.FloatField()
+    measure_count = models.PositiveIntegerField()
+    note_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def first_measure(self) -> int:
+        """0 when the score opens with a pickup bar, else 1."""
+        return min((int(n["measure"]) for n in self.notes), default=1)
+
+    def score_notes(self) -> list[Any]:
+        from inference.types import ScoreNote
+
+        return [ScoreNote.from_dict(n) for n in self.notes]
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    piece = models.ForeignKey(Piece, on_delete=models.PROTECT, related_name="lessons")
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+    tempo_bpm = models.FloatField(null=True, blank=True, help_text="Target tempo; empty means the written tempo.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def target_bpm(self) -> float:
+        return self.tempo_bpm or self.piece.tempo_bpm

@@ -1,0 +1,81 @@
+"""State changes for courses, pieces and lessons."""
+from __future__ import annotations
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from inference.engraving import render_svg_pages
+from inference.scores import ParsedScore, load_score
+from webapp.accounts.models import User
+from webapp.courses.models import Course, Enrollment, Lesson, Piece
+
+
+class JoinError(ValueError):
+    """A class code that does not admit this user; the message is shown to them."""
+
+
+def create_course(instructor: User, title: str, description: str = "") -> Course:
+    if not instructor.is_instructor:
+        raise PermissionError("Only instructors can create courses.")
+    return Course.objects.create(instructor=instructor, title=title, description=description)
+
+
+def join_course(learner: User, class_code: str) -> Course:
+    """Enrol ``learner`` in the course with ``class_code`` (case and spaces ignored); joining twice is fine."""
+    code = "".join(class_code.split()).upper()
+    course = Course.objects.filter(class_code=code).first()
+    if course is None:
+        raise JoinError("No course has that class code. Check it with your instructor.")
+    if course.instructor_id == learner.pk:
+        raise JoinError("You teach this course already.")
+    Enrollment.objects.get_or_create(course=course, learner=learner)
+    return course
+
+
+def create_piece(owner: User, parsed: ParsedScore, *, source_name: str, source_bytes: bytes | None) -> Piece:
+    """Engrave ``parsed`` and store it with its original file."""
+    pages = render_svg_pages(parsed.musicxml)
+    svg = "".join(f'<div class="score-page" data-page="{i + 1}">{page}</div>' for i, page in enumerate(pages))
+    piece = Piece(
+        title=parsed.title[:200],
+        composer=parsed.composer[:200],
+        owner=owner,
+        source_name=source_name[:255],
+        format=parsed.format,
+        musicxml=parsed.musicxml,
+        svg=svg,
+        notes=[n.to_dict() for n in parsed.notes],
+        tempo_bpm=parsed.tempo_bpm,
+        measure_count=parsed.measure_count,
+        note_count=len(parsed.notes),
+    )
+    if source_bytes is not None:
+        piece.source_file.save(source_name, ContentFile(source_bytes), save=False)
+    piece.save()
+    return piece
+
+
+def upload_piece(owner: User, data: bytes, filename: str) -> Piece:
+    """Parse an uploaded score (raises ``inference.scores.ScoreError`` with a readable message)."""
+    parsed = load_score(data, filename)
+    return create_piece(owner, parsed, source_name=filename, source_bytes=data)
+
+
+@transaction.atomic
+def create_lesson(
+    course: Course,
+    piece: Piece,
+    *,
+    title: str = "",
+    instructions: str = "",
+    tempo_bpm: float | None = None,
+) -> Lesson:
+    order = course.lessons.count() + 1
+    return Lesson.objects.create(
+        course=course,
+        piece=piece,
+        title=title or piece.title,
+        instructions=instructions,
+        tempo_bpm=tempo_bpm,
+        order=order,
+    )

@@ -1,0 +1,1 @@
+"""Live practice: takes, note results, the practice socket and the listening-engine bridge."""

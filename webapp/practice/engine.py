@@ -1,0 +1,213 @@
+"""The bridge from a practice socket to the listening engine, in-process or in separate worker processes.
+
+Both modes run ``inference.session.TakeSession``; they differ only in where. ``open_session`` picks the mode
+from ``settings.ETUDE_INFERENCE_MODE`` at call time:
+- ``inprocess``: the session lives in the web process; each frame is processed in a shared thread pool.
+- ``worker``: the take is offered on the ``etude-inference`` channel; the first ``inference_worker`` process
+  to take it answers with its private channel, and all later frames of that take go there (a take sticks to
+  its worker). Events come back on a private channel of this session.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+INFERENCE_CHANNEL = "etude-inference"
+ACCEPT_TIMEOUT_S = 5.0
+FINISH_TIMEOUT_S = 15.0
+
+EventSink = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+class EngineError(RuntimeError):
+    """The listening engine cannot serve this take; ``code`` goes to the client."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class TakeOptions:
+    notes: list[dict[str, Any]]
+    tempo_factor: float
+    from_measure: int
+    follower: str
+
+
+@dataclass
+class TakeOutcome:
+    verdicts: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+class EngineSession(Protocol):
+    async def feed(self, pcm16: bytes) -> None: ...
+    async def finish(self) -> TakeOutcome: ...
+    async def abort(self) -> None: ...
+
+
+async def open_session(take_id: int, options: TakeOptions, on_events: EventSink) -> EngineSession:
+    if settings.ETUDE_INFERENCE_MODE == "worker":
+        session = RemoteSession(take_id, options, on_events)
+        await session.open()
+        return session
+    return await LocalSession.open(options, on_events)
+
+
+# -- in-process -------------------------------------------------------------------------------------------
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=settings.ETUDE_INFERENCE_THREADS, thread_name_prefix="etude-infer")
+    return _pool
+
+
+class LocalSession:
+    """A take processed in this process; frames of one take are handled in order."""
+
+    def __init__(self, runner: TakeRunner, on_events: EventSink) -> None:
+        self.runner = runner
+        self.on_events = on_events
+
+    @classmethod
+    async def open(cls, options: TakeOptions, on_events: EventSink) -> LocalSession:
+        loop = asyncio.get_running_loop()
+        runner = await loop.run_in_executor(_thread_pool(), TakeRunner, options)
+        return cls(runner, on_events)
+
+    async def feed(self, pcm16: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        events = await loop.run_in_executor(_thread_pool(), self.runner.feed, pcm16)
+        if events:
+            await self.on_events(events)
+
+    async def finish(self) -> TakeOutcome:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_thread_pool(), self.runner.finish)
+
+    async def abort(self) -> None:
+        return None
+
+
+class TakeRunner:
+    """Synchronous wrapper of ``TakeSession`` shared by both modes: PCM bytes in, protocol dicts out."""
+
+    def __init__(self, options: TakeOptions) -> None:
+        from inference.session import TakeSession
+        from inference.types import ScoreNote
+
+        notes = [ScoreNote.from_dict(n) for n in options.notes]
+        self.session = TakeSession(
+            notes, follower=options.follower, tempo_factor=options.tempo_factor, from_measure=options.from_measure
+        )
+
+    def feed(self, pcm16: bytes) -> list[dict[str, Any]]:
+        from inference.audio import pcm16_to_float
+
+        return self.session.feed(pcm16_to_float(pcm16))
+
+    def finish(self) -> TakeOutcome:
+        verdicts, summary = self.session.finish()
+        return TakeOutcome(
+            verdicts=[v.to_event() for v in verdicts], summary={k: v for k, v in summary.to_event().items() if k != "type"}
+        )
+
+
+# -- separate worker processes ------------------------------------------------------------------------------
+
+
+@dataclass
+class RemoteSession:
+    """A take served by an ``inference_worker`` process through the channel layer."""
+
+    take_id: int
+    options: TakeOptions
+    on_events: EventSink
+    worker_channel: str = ""
+    reply_channel: str = ""
+    _reader: asyncio.Task[None] | None = None
+    _accepted: asyncio.Future[str] | None = None
+    _finished: asyncio.Future[TakeOutcome] | None = None
+
+    async def open(self) -> None:
+        layer = get_channel_layer()
+        loop = asyncio.get_running_loop()
+        self.reply_channel = await layer.new_channel("etude-take.")
+        self._accepted = loop.create_future()
+        self._finished = loop.create_future()
+        self._reader = asyncio.create_task(self._read_replies())
+        await layer.send(
+            INFERENCE_CHANNEL,
+            {
+                "type": "take.open",
+                "take_id": self.take_id,
+                "reply_to": self.reply_channel,
+                "notes": self.options.notes,
+                "tempo_factor": self.options.tempo_factor,
+                "from_measure": self.options.from_measure,
+                "follower": self.options.follower,
+            },
+        )
+        try:
+            self.worker_channel = await asyncio.wait_for(asyncio.shield(self._accepted), ACCEPT_TIMEOUT_S)
+        except asyncio.TimeoutError as exc:
+            await self.abort()
+            raise EngineError("no_worker", "No listening worker answered; try again in a moment.") from exc
+
+    async def feed(self, pcm16: bytes) -> None:
+        layer = get_channel_layer()
+        try:
+            await layer.send(self.worker_channel, {"type": "take.frame", "take_id": self.take_id, "pcm": pcm16})
+        except Exception as exc:  # ChannelFull: the worker is not keeping up
+            raise EngineError("server_busy", "The listening worker is overloaded; audio was dropped.") from exc
+
+    async def finish(self) -> TakeOutcome:
+        assert self._finished is not None
+        layer = get_channel_layer()
+        await layer.send(self.worker_channel, {"type": "take.finish", "take_id": self.take_id})
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._finished), FINISH_TIMEOUT_S)
+        except asyncio.TimeoutError as exc:
+            raise EngineError("worker_lost", "The listening worker stopped answering.") from exc
+        finally:
+            await self._stop_reader()
+
+    async def abort(self) -> None:
+        if self.worker_channel:
+            await get_channel_layer().send(self.worker_channel, {"type": "take.abort", "take_id": self.take_id})
+        await self._stop_reader()
+
+    async def _stop_reader(self) -> None:
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+
+    async def _read_replies(self) -> None:
+        layer = get_channel_layer()
+        assert self._accepted is not None and self._finished is not None
+        while True:
+            message = await layer.receive(self.reply_channel)
+            kind = message.get("type")
+            if kind == "take.accepted" and not self._accepted.done():
+                self._accepted.set_result(message["worker"])
+            elif kind == "take.events":
+                await self.on_events(message["events"])
+            elif kind == "take.finished" and not self._finished.done():
+                self._finished.set_result(TakeOutcome(verdicts=message["verdicts"], summary=message["summary"]))
+                return
+            elif kind == "take.error":
+                logger.warning("worker error on take %s: %s", self.take_id, message.get("message"))
+                await self.on_events([{"type": "error", "code": "engine_error", "message": message.get("message", "")}])

@@ -1,0 +1,64 @@
+"""Limits on practice-socket traffic, in one place so the README and the errors quote the same numbers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FrameLimits:
+    sample_rate: int = 16_000
+    min_frame_ms: int = 2
+    max_frame_ms: int = 200
+    max_take_s: int = 20 * 60
+    burst_s: float = 2.0
+    """Audio a client may send ahead of real time (network jitter, a tab waking up)."""
+    max_speed: float = 1.5
+    """Sustained audio seconds accepted per wall-clock second."""
+    max_errors: int = 50
+    """Bad messages tolerated in one take before it is saved and closed."""
+
+    @property
+    def min_frame_bytes(self) -> int:
+        return self.sample_rate * self.min_frame_ms // 1000 * 2
+
+    @property
+    def max_frame_bytes(self) -> int:
+        return self.sample_rate * self.max_frame_ms // 1000 * 2
+
+    @property
+    def max_take_bytes(self) -> int:
+        return self.sample_rate * self.max_take_s * 2
+
+    def check_frame(self, frame: bytes) -> str:
+        """An empty string for a good frame, else what is wrong with it."""
+        if len(frame) % 2:
+            return f"Frames are Int16 PCM, so their length must be even; got {len(frame)} bytes."
+        if not self.min_frame_bytes <= len(frame) <= self.max_frame_bytes:
+            return (
+                f"Frames must hold {self.min_frame_ms}-{self.max_frame_ms} ms of audio "
+                f"({self.min_frame_bytes}-{self.max_frame_bytes} bytes at {self.sample_rate} Hz); got {len(frame)} bytes."
+            )
+        return ""
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket in seconds of audio: refills at ``max_speed`` x real time up to ``burst_s``."""
+
+    limits: FrameLimits
+    tokens: float = field(init=False)
+    updated: float | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.limits.burst_s
+
+    def allow(self, samples: int, now: float) -> bool:
+        if self.updated is not None:
+            elapsed = max(0.0, now - self.updated)
+            self.tokens = min(self.limits.burst_s, self.tokens + elapsed * self.limits.max_speed)
+        self.updated = now
+        cost = samples / self.limits.sample_rate
+        if cost > self.tokens:
+            return False
+        self.tokens -= cost
+        return True

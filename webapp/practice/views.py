@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from webapp.courses.models import Lesson
+from webapp.courses.selectors import can_practise
+from webapp.practice import selectors, services
+from webapp.practice.limits import FrameLimits
+
+MAX_TAKE_REQUEST_BYTES = 4096
+
+
+@login_required
+def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson = _practisable_lesson(request, lesson_id)
+    piece = lesson.piece
+    config = {
+        "lesson_id": lesson.pk,
+        "take_create_url": reverse("practice:take_create", args=[lesson.pk]),
+        "history_url": reverse("practice:history"),
+        "tempo_bpm": lesson.target_bpm,
+        "written_bpm": piece.tempo_bpm,
+        "measures": piece.measure_count,
+        "first_measure": piece.first_measure,
+        "sample_rate": FrameLimits.sample_rate,
+    }
+    recent = selectors.history_for(request.user).filter(lesson=lesson)[:5]
+    context = {
+        "lesson": lesson,
+        "score_svg": mark_safe(piece.svg),  # produced by Verovio from our own normalised MusicXML
+        "lesson_config": config,
+        "score_notes": piece.notes,
+        "recent_takes": recent,
+    }
+    return render(request, "practice/lesson.html", context)
+
+
+@login_required
+@require_POST
+def take_create(request: HttpRequest, lesson_id: int) -> JsonResponse:
+    lesson = _practisable_lesson(request, lesson_id)
+    if len(request.body) > MAX_TAKE_REQUEST_BYTES:
+        return JsonResponse({"error": "request_too_large"}, status=413)
+    try:
+        payload = json.loads(request.body or b"{}")
+        if not isinstance(payload, dict):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"error": "bad_request", "message": "Send a JSON object."}, status=400)
+    try:
+        take = services.create_take(
+            request.user, lesson, tempo_factor=payload.get("tempo_factor", 1.0), from_measure=payload.get("from_measure")
+        )
+    except services.TakeError as exc:
+        return JsonResponse({"error": exc.code, "message": str(exc)}, status=400)
+    return JsonResponse(
+        {"take_id": take.pk, "ws_url": f"/ws/practice/{take.pk}/", "take_url": reverse("practice:take", args=[take.pk])},
+        status=201,
+    )
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    takes = selectors.history_for(request.user)[:200]
+    return render(request, "practice/history.html", {"takes": takes})
+
+
+@login_required
+def take_detail(request: HttpRequest, take_id: int) -> HttpResponse:
+    take = selectors.takes_visible_to(request.user).filter(pk=take_id).first()
+    if take is None:
+        raise Http404("No such take.")
+    results = list(take.note_results.all())
+    notes = {n["note_id"]: n for n in take.lesson.piece.notes}
+    rows = [(r, notes.get(r.note_id)) for r in results]
+    return render(request, "practice/take_detail.html", {"take": take, "rows": rows})
+
+
+def _practisable_lesson(request: HttpRequest, lesson_id: int) -> Lesson:
+    lesson = get_object_or_404(Lesson.objects.select_related("piece", "course"), pk=lesson_id)
+    if not can_practise(request.user, lesson):
+        raise Http404("No such lesson.")
+    return lesson
+
+
