@@ -3,6 +3,7 @@
 Everything inside ``inference`` works on mono float32 at ``SAMPLE_RATE``; these functions get audio into and
 out of that form. librosa and soundfile are imported lazily so the web process starts fast.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

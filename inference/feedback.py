@@ -4,6 +4,7 @@
 follower has moved past it. With a monophonic tracker a chord is judged as a whole: the group is correct when
 the heard pitch matches any of its notes, and every note of the group gets that verdict.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,6 +23,8 @@ LOOKBACK_S = 0.2
 LOOKAHEAD_S = 0.15
 PAUSE_FACTOR = 2.0
 PAUSE_MIN_S = 1.0
+MAX_LAG_HOPS = 5
+"""The follower may lag the music by up to this many hops; the next note heard that late is not this one."""
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,22 @@ class LiveJudge:
 
     # -- judgement --------------------------------------------------------------------------------------
 
-    def _emit(self, index: int, result: VerdictResult, *, cents: int | None = None, ms: int | None = None,
-              detected_s: float | None = None, played_midi: float | None = None) -> list[NoteVerdict]:
+    def _emit(
+        self,
+        index: int,
+        result: VerdictResult,
+        *,
+        cents: int | None = None,
+        ms: int | None = None,
+        detected_s: float | None = None,
+        played_midi: float | None = None,
+    ) -> list[NoteVerdict]:
         if index in self._verdicts or index < self.start_index:
             return []
         verdicts = [
-            NoteVerdict(note_id=note_id, result=result, cents=cents, ms=ms, detected_s=detected_s,
-                        played_midi=played_midi)
+            NoteVerdict(
+                note_id=note_id, result=result, cents=cents, ms=ms, detected_s=detected_s, played_midi=played_midi
+            )
             for note_id in self.groups[index].note_ids
         ]
         self._verdicts[index] = verdicts
@@ -126,7 +138,7 @@ class LiveJudge:
         heard = self._collecting
         if heard is None or index in self._verdicts:
             return []
-        voiced = [f for f in heard.frames if f.f0_hz > 0.0 and f.voicing >= MIN_VOICING]
+        voiced = self._strip_next_note([f for f in heard.frames if f.f0_hz > 0.0 and f.voicing >= MIN_VOICING], index)
         if len(voiced) < 2:
             return self._emit(index, "missed")
         played = np.array([self._midi(f.f0_hz) for f in voiced])
@@ -135,18 +147,20 @@ class LiveJudge:
         played_midi = float(np.median(played))
         onset_t = self._onset_time(heard, index)
         if abs(median_cents) > self.tolerances.cents_tolerance:
-            if self._is_next_pitch(played_midi, index):
+            if self._is_next_pitch(played_midi, index) and self._was_brief(heard, index):
                 return self._emit(index, "missed")  # it was the next note, reached a moment early
-            return self._emit(index, "wrong_pitch", cents=int(round(median_cents)), detected_s=onset_t,
-                              played_midi=played_midi)
+            return self._emit(
+                index, "wrong_pitch", cents=int(round(median_cents)), detected_s=onset_t, played_midi=played_midi
+            )
         deviation_s = self._timing_deviation(index, onset_t)
         self._anchors.append(_Anchor(group_index=index, onset_t=onset_t))
         ms = None if deviation_s is None else int(round(deviation_s * 1000.0))
         result: VerdictResult = "correct"
         if ms is not None and abs(ms) > self.tolerances.timing_window_ms:
             result = "late" if ms > 0 else "early"
-        return self._emit(index, result, cents=int(round(median_cents)), ms=ms, detected_s=onset_t,
-                          played_midi=played_midi)
+        return self._emit(
+            index, result, cents=int(round(median_cents)), ms=ms, detected_s=onset_t, played_midi=played_midi
+        )
 
     def _midi(self, f0_hz: float) -> float:
         return 69.0 + 12.0 * math.log2(f0_hz / self.tolerances.a4_hz) - self.tolerances.transpose_semitones
@@ -157,13 +171,34 @@ class LiveJudge:
         diffs = (played[:, None] - targets[None, :]) * 100.0
         nearest = diffs[np.arange(len(played)), np.argmin(np.abs(diffs), axis=1)]
         octave_off = np.abs(np.abs(nearest) - 1200.0) <= self.tolerances.cents_tolerance
-        return np.where(octave_off, nearest - np.sign(nearest) * 1200.0, nearest)
+        folded: np.ndarray = np.where(octave_off, nearest - np.sign(nearest) * 1200.0, nearest)
+        return folded
 
     def _is_next_pitch(self, played_midi: float, index: int) -> bool:
         if index + 1 >= len(self.groups):
             return False
         nxt = np.array(self.groups[index + 1].midis, dtype=float)
         return bool(np.min(np.abs(played_midi - nxt)) * 100.0 <= self.tolerances.cents_tolerance)
+
+    def _strip_next_note(self, voiced: list[PitchFrame], index: int) -> list[PitchFrame]:
+        """Drop the trailing frames that already sound the next group (heard before the follower moved)."""
+        if index + 1 >= len(self.groups):
+            return voiced
+        nxt = np.array(self.groups[index + 1].midis, dtype=float)
+        own = np.array(self.groups[index].midis, dtype=float)
+        end = len(voiced)
+        while end > max(0, len(voiced) - MAX_LAG_HOPS):
+            midi = self._midi(voiced[end - 1].f0_hz)
+            if np.min(np.abs(midi - nxt)) > 0.5 or np.min(np.abs(midi - own)) <= 0.5:
+                break
+            end -= 1
+        return voiced[:end]
+
+    def _was_brief(self, heard: _GroupFrames, index: int) -> bool:
+        """Whether the follower stood on the group for under half of its written length."""
+        speed = float(np.median(self._speeds)) if self._speeds else 1.0
+        expected_s = self.groups[index].ioi_s / self.tempo_factor / speed
+        return len(heard.frames) * HOP_SECONDS < 0.5 * expected_s
 
     def _onset_time(self, heard: _GroupFrames, index: int) -> float:
         """When the note began: the onset (rising edge of onset strength) nearest the follower's arrival,
@@ -172,7 +207,8 @@ class LiveJudge:
         if self._anchors:
             frames = [f for f in frames if f.t > self._anchors[-1].onset_t + 2 * HOP_SECONDS]
         edges = [
-            cur.t for prev, cur in zip([None, *frames[:-1]], frames)
+            cur.t
+            for prev, cur in zip([None, *frames[:-1]], frames, strict=True)
             if cur.onset >= ONSET_STRENGTH and (prev is None or prev.onset < ONSET_STRENGTH)
         ]
         edges = [t for t in edges if t <= heard.reached_t + LOOKAHEAD_S or t <= heard.frames[-1].t]

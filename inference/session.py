@@ -3,6 +3,7 @@
 The web layer owns one ``TakeSession`` per take, feeds it decoded audio as it arrives, relays the returned
 events and calls ``finish`` at stop. No Django, no threads: the caller decides where this runs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ import numpy as np
 from inference.feedback import LiveJudge, Tolerances
 from inference.following import Follower, PitchFollower, first_group_of_measure, make_follower
 from inference.pitch.yin import YinTracker
-from inference.types import HOP_SAMPLES, SAMPLE_RATE, NoteVerdict, Position, ScoreNote, TakeSummary
+from inference.types import HOP_SAMPLES, HOP_SECONDS, SAMPLE_RATE, NoteVerdict, Position, ScoreNote, TakeSummary
 
 POSITION_HEARTBEAT_S = 0.25
 """An unchanged position is re-sent this often, so the page sees confidence and is_lost evolve."""
@@ -47,8 +48,9 @@ class TakeSession:
         self.follower.reset(self.start_index)
         self._tracker = YinTracker()
         self._pitch_follower = self.follower if isinstance(self.follower, PitchFollower) else None
-        self.judge = LiveJudge(self.follower.groups, self.tolerances, tempo_factor=tempo_factor,
-                               start_index=self.start_index)
+        self.judge = LiveJudge(
+            self.follower.groups, self.tolerances, tempo_factor=tempo_factor, start_index=self.start_index
+        )
         self._pending = np.zeros(0, dtype=np.float32)
         self._hops = 0
         self._last_event: Position | None = None
@@ -93,7 +95,7 @@ class TakeSession:
             last is None
             or position.note_index != last.note_index
             or position.is_lost != last.is_lost
-            or position.t - last.t >= POSITION_HEARTBEAT_S - 1e-9
+            or position.t - last.t > POSITION_HEARTBEAT_S - HOP_SECONDS
         )
 
     def finish(self) -> tuple[list[NoteVerdict], TakeSummary]:

@@ -3,6 +3,7 @@
 ``render_notes`` gives audio with exactly known onsets (for tests that must not depend on external tools);
 ``notes_to_midi`` + ``render_with_fluidsynth`` give realistic instrument sound from a General MIDI soundfont.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -34,12 +35,33 @@ class _Voice:
 
 
 _VOICES: dict[str, _Voice] = {
-    "flute": _Voice(harmonic_decay=0.45, n_harmonics=6, attack_s=0.03, release_s=0.04, decay_per_s=0.0,
-                    vibrato_cents=12.0, breath=0.01),
-    "string": _Voice(harmonic_decay=0.8, n_harmonics=16, attack_s=0.04, release_s=0.05, decay_per_s=0.0,
-                     vibrato_cents=20.0, breath=0.004),
-    "piano-ish": _Voice(harmonic_decay=0.6, n_harmonics=10, attack_s=0.004, release_s=0.08, decay_per_s=2.5,
-                        vibrato_cents=0.0, breath=0.0),
+    "flute": _Voice(
+        harmonic_decay=0.45,
+        n_harmonics=6,
+        attack_s=0.03,
+        release_s=0.04,
+        decay_per_s=0.0,
+        vibrato_cents=12.0,
+        breath=0.01,
+    ),
+    "string": _Voice(
+        harmonic_decay=0.8,
+        n_harmonics=16,
+        attack_s=0.04,
+        release_s=0.05,
+        decay_per_s=0.0,
+        vibrato_cents=20.0,
+        breath=0.004,
+    ),
+    "piano-ish": _Voice(
+        harmonic_decay=0.6,
+        n_harmonics=10,
+        attack_s=0.004,
+        release_s=0.08,
+        decay_per_s=2.5,
+        vibrato_cents=0.0,
+        breath=0.0,
+    ),
 }
 
 
@@ -57,7 +79,7 @@ def make_melody(
     seconds_per_quarter = 60.0 / bpm
     notes: list[ScoreNote] = []
     onset_q = 0.0
-    for i, (midi, length_q) in enumerate(zip(midis, beats)):
+    for i, (midi, length_q) in enumerate(zip(midis, beats, strict=True)):
         notes.append(
             ScoreNote(
                 note_id=f"{id_prefix}{i}",
@@ -97,9 +119,10 @@ def render_notes(
     voice = _VOICES[timbre]
     rng = np.random.default_rng(seed)
     onsets = [lead_in_s + n.onset_s / tempo_factor for n in notes]
-    end_s = max((o + n.duration_s / tempo_factor for o, n in zip(onsets, notes)), default=lead_in_s)
+    ends = (onset + n.duration_s / tempo_factor for onset, n in zip(onsets, notes, strict=True))
+    end_s = max(ends, default=lead_in_s)
     out = np.zeros(int(np.ceil((end_s + tail_s) * sr)) + 1, dtype=np.float64)
-    for onset, note in zip(onsets, notes):
+    for onset, note in zip(onsets, notes, strict=True):
         sounding_s = max(0.9 * note.duration_s / tempo_factor, 0.03)
         start = int(round(onset * sr))
         n_samples = int((sounding_s + voice.release_s) * sr)
@@ -111,8 +134,7 @@ def render_notes(
     return out.astype(np.float32), onsets
 
 
-def _tone(midi: int, n_samples: int, sounding_s: float, sr: int, voice: _Voice,
-          rng: np.random.Generator) -> np.ndarray:
+def _tone(midi: int, n_samples: int, sounding_s: float, sr: int, voice: _Voice, rng: np.random.Generator) -> np.ndarray:
     """One note: harmonic partials with vibrato under an attack/decay/release envelope."""
     t = np.arange(n_samples) / sr
     f0 = 440.0 * 2.0 ** ((midi - 69) / 12.0)
@@ -129,7 +151,8 @@ def _tone(midi: int, n_samples: int, sounding_s: float, sr: int, voice: _Voice,
     tone /= max(np.max(np.abs(tone)), 1e-9)
     envelope = np.minimum(1.0, t / voice.attack_s) * np.exp(-voice.decay_per_s * t)
     release = np.clip(1.0 - (t - sounding_s) / voice.release_s, 0.0, 1.0)
-    return tone * envelope * release
+    shaped: np.ndarray = tone * envelope * release
+    return shaped
 
 
 def notes_to_midi(

@@ -87,7 +87,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("ETUDE_CHANNEL_PREFIX", "etude"),
+                "capacity": 500,
+                "expiry": 30,
+            },
         }
     }
 else:

@@ -39,6 +39,7 @@ function csrfToken() {
 
 const config = readJson("lesson-config", {});
 const notes = readJson("score-notes", []);
+const notesById = new Map(notes.map((n) => [n.note_id, n]));
 const ui = {
   button: $("start-stop"),
   tempo: $("tempo"),
@@ -101,8 +102,9 @@ function nudgeTempo(delta) {
 
 function fromMeasure() {
   const last = Number(config.measures) || Number(ui.fromMeasure.max) || 1;
+  const first = Number(config.first_measure ?? 1);
   const m = Math.round(Number(ui.fromMeasure.value));
-  return Number.isFinite(m) && m >= 1 && m <= last ? m : null;
+  return Number.isFinite(m) && m >= first && m <= last ? m : null;
 }
 
 function showStartMeasure() {
@@ -115,7 +117,7 @@ function showStartMeasure() {
 async function start() {
   const measure = fromMeasure();
   if (!measure) {
-    setStatus(`Choose a bar between 1 and ${config.measures || ui.fromMeasure.max}.`, "error");
+    setStatus(`Choose a bar between ${config.first_measure ?? 1} and ${config.measures || ui.fromMeasure.max}.`, "error");
     ui.fromMeasure.focus();
     return;
   }
@@ -198,6 +200,7 @@ function onFrame(buffer) {
   if (state() !== "listening" || !take?.socket) return;
   take.socket.sendFrame(buffer);
   etude.framesSent = take.socket.framesSent;
+  etude.framesDropped = take.socket.framesDropped;
 }
 
 function onLevel({ rms, peak }) {
@@ -224,7 +227,7 @@ function onPosition(message) {
 
 function onVerdict(message) {
   etude.verdicts.push(message);
-  const note = notes.find((n) => n.note_id === message.note_id);
+  const note = notesById.get(message.note_id);
   const label = note ? `Bar ${note.measure}, beat ${note.beat}` : "";
   scoreView.markNote(message.note_id, message.result, { cents: message.cents, ms: message.ms, label });
   take.pending = take.pending || {};

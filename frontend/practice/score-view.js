@@ -72,7 +72,8 @@ export class ScoreView {
     this.cursorIds = [];
     this.cursorConfidence = 1;
     this.pendingFrame = 0;
-    this.lastScrollAt = 0;
+    this.lastScrollAt = -Infinity;
+    this.lastBandTop = null;
 
     if (getComputedStyle(container).position === "static") container.style.position = "relative";
     this.overlay = document.createElement("div");
@@ -243,11 +244,18 @@ export class ScoreView {
     const x = this.toLocal(head).left + head.width / 2;
     const band = this.toLocal(span);
     const pad = 6;
+    // Glide along a system, but jump (no transition) to a new system or page.
+    const isJump = this.cursor.hidden || this.lastBandTop === null || Math.abs(band.top - this.lastBandTop) > 1;
+    this.lastBandTop = band.top;
+    this.cursor.classList.toggle("is-jumping", isJump);
     this.cursor.hidden = false;
     this.cursor.style.transform = `translate(${x}px, ${band.top - pad}px)`;
     this.cursor.style.height = `${band.height + 2 * pad}px`;
     this.cursor.classList.toggle("is-uncertain", !(this.cursorConfidence >= LOW_CONFIDENCE));
-    if (isCursorMove) this.scrollToCursor();
+    if (isCursorMove) {
+      const centreX = head.left + head.width / 2;
+      this.scrollToCursor({ left: centreX, right: centreX, top: span.top - pad, bottom: span.bottom + pad });
+    }
   }
 
   setCursorNotes(notes) {
@@ -257,23 +265,28 @@ export class ScoreView {
     for (const note of notes) note.classList.add("is-cursor");
   }
 
-  /** Scroll smoothly when the cursor nears an edge of the visible area (not on every move). */
-  scrollToCursor() {
+  /**
+   * Scroll smoothly when the cursor's target (client coordinates; the element itself may still be mid-
+   * transition) nears an edge of the visible area: the page vertically, the score box horizontally.
+   */
+  scrollToCursor(target) {
     const now = performance.now();
     if (now - this.lastScrollAt < SCROLL_PAUSE_MS) return;
-    const rect = this.cursor.getBoundingClientRect();
+    const behavior = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
     const top = this.topInset() + SCROLL_EDGE_PX;
     const bottom = window.innerHeight - SCROLL_EDGE_PX;
-    const isOutV = rect.top < top || rect.bottom > bottom;
-    const isOutH = rect.left < SCROLL_EDGE_PX || rect.right > window.innerWidth - SCROLL_EDGE_PX;
-    if (!isOutV && !isOutH) return;
-    this.lastScrollAt = now;
-    const isReduced = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
-    this.cursor.scrollIntoView({
-      behavior: isReduced ? "auto" : "smooth",
-      block: isOutV ? "center" : "nearest",
-      inline: isOutH ? "center" : "nearest",
-    });
+    if (target.top < top || target.bottom > bottom) {
+      this.lastScrollAt = now;
+      const visibleMiddle = (this.topInset() + window.innerHeight) / 2;
+      window.scrollBy({ top: (target.top + target.bottom) / 2 - visibleMiddle, behavior });
+    }
+    const box = this.container.getBoundingClientRect();
+    const left = Math.max(box.left, 0) + SCROLL_EDGE_PX;
+    const right = Math.min(box.right, window.innerWidth) - SCROLL_EDGE_PX;
+    if (target.left < left || target.right > right) {
+      this.lastScrollAt = now;
+      this.container.scrollBy({ left: target.left - (box.left + box.right) / 2, behavior });
+    }
   }
 
   placeMark(note, element, result) {

@@ -4,6 +4,7 @@ A follower is fed one 20 ms hop (``HOP_SAMPLES`` float32 samples at ``SAMPLE_RAT
 returns a ``Position`` whose ``note_index`` indexes the score's onset groups (see ``onsets.group_onsets``).
 Implementations are imported lazily, so choosing a follower in settings costs nothing until it is used.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

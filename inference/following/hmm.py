@@ -9,6 +9,7 @@ the move (so repeated pitches advance), silence holds the position (rests and pa
 back probability let it recover from skipped notes. Observations are YIN pitch likelihoods with an octave
 tolerance and a floor, so wrong notes do not derail it.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -48,6 +49,8 @@ class HMMConfig:
     tempo_smoothing: float = 0.3
     tempo_limits: tuple[float, float] = (0.5, 2.0)
     quality_time_s: float = 0.5
+    noise_rms: float = 0.01
+    """Unvoiced hops quieter than this (-40 dBFS) are treated as silence, whatever the room noise."""
     lost_window_hops: int = 75
     lost_min_hops: int = 25
     lost_share: float = 0.6
@@ -128,7 +131,8 @@ class NoteHMMFollower:
             self._peak_rms = max(self._peak_rms, pitch.rms)
         else:
             self._peak_rms *= 0.998  # forget a loud passage over ~10 s
-        is_noise = not is_voiced and pitch.rms > max(1e-3, 0.1 * self._peak_rms)
+        # Unpitched sound louder than a room's noise floor (and than the decay of recent notes) is "noise".
+        is_noise = not is_voiced and pitch.rms > max(self.config.noise_rms, 0.1 * self._peak_rms)
         self._predict(pitch, is_voiced)
         match = self._correct(pitch, is_voiced)
         return self._report(pitch.t, match, is_voiced, is_noise)
@@ -149,9 +153,7 @@ class NoteHMMFollower:
         alpha = self._alpha[lo:hi]
         elapsed = self._elapsed[lo:hi]
         ratio = elapsed / self._expected_hops(lo, hi)
-        hazard = cfg.hazard_low + (cfg.hazard_high - cfg.hazard_low) / (
-            1.0 + np.exp(-(ratio - 1.0) / cfg.hazard_width)
-        )
+        hazard = cfg.hazard_low + (cfg.hazard_high - cfg.hazard_low) / (1.0 + np.exp(-(ratio - 1.0) / cfg.hazard_width))
         if is_voiced:
             hazard = np.where(self._repeats[lo:hi], hazard * cfg.repeat_gate, hazard)
             ready = np.clip((ratio - 0.4) / 0.3, 0.0, 1.0)
@@ -180,13 +182,12 @@ class NoteHMMFollower:
         cfg = self.config
         lo, hi = self._lo, self._hi
         if not is_voiced:
-            match = np.zeros(hi - lo)
             self._normalise()
-            return match
+            return np.zeros(hi - lo)
         midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
         cents = np.abs(midi - self._pitches[lo:hi]).min(axis=1) * 100.0
         octave = np.abs(np.abs(midi - self._pitches[lo:hi]) - 12.0).min(axis=1) * 100.0
-        match = np.maximum(
+        match: np.ndarray = np.maximum(
             np.exp(-0.5 * (cents / cfg.pitch_sigma_cents) ** 2),
             cfg.octave_weight * np.exp(-0.5 * (octave / cfg.pitch_sigma_cents) ** 2),
         )
@@ -294,10 +295,25 @@ class NoteHMMFollower:
         confidence = float(np.clip(mass * min(1.0, self._quality / 0.8), 0.0, 1.0))
         if index < 0:
             group = self.groups[self.start_index]
-            return Position(t=t, note_index=-1, note_ids=(), measure=group.measure, beat=group.beat,
-                            score_q=group.onset_q, confidence=confidence, is_lost=is_lost)
+            return Position(
+                t=t,
+                note_index=-1,
+                note_ids=(),
+                measure=group.measure,
+                beat=group.beat,
+                score_q=group.onset_q,
+                confidence=confidence,
+                is_lost=is_lost,
+            )
         group = self.groups[index]
         progress = min(1.0, float(self._elapsed[index] / self._expected_hops(index, index + 1)[0]))
-        return Position(t=t, note_index=index, note_ids=group.note_ids, measure=group.measure, beat=group.beat,
-                        score_q=group.onset_q + progress * float(self._ioi_q[index]), confidence=confidence,
-                        is_lost=is_lost)
+        return Position(
+            t=t,
+            note_index=index,
+            note_ids=group.note_ids,
+            measure=group.measure,
+            beat=group.beat,
+            score_q=group.onset_q + progress * float(self._ioi_q[index]),
+            confidence=confidence,
+            is_lost=is_lost,
+        )

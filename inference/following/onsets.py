@@ -3,6 +3,7 @@
 Notes that start together (same ``onset_q``) form one group, a chord for a polyphonic score or a single note
 for a melody. ``Position.note_index`` indexes these groups and ``Position.note_ids`` lists a group's ids.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

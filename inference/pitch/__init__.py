@@ -1,4 +1,5 @@
 """Pitch trackers: callables fed one hop at a time that return a ``PitchFrame``."""
+
 from __future__ import annotations
 
 from inference.pitch.yin import YinConfig, YinTracker
@@ -17,4 +18,4 @@ def hz_to_midi(f0_hz: float, a4_hz: float = 440.0) -> float:
 
 def midi_to_hz(midi: float, a4_hz: float = 440.0) -> float:
     """Frequency of a (fractional) MIDI number."""
-    return a4_hz * 2.0 ** ((midi - 69.0) / 12.0)
+    return float(a4_hz * 2.0 ** ((midi - 69.0) / 12.0))

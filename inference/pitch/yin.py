@@ -5,6 +5,7 @@ small FFTs. The YIN integration window covers only the newest samples, which kee
 one hop; the lag range reaches down to ~60 Hz. Besides f0 and voicing it reports an onset strength from a
 band-energy rise (re-attacks of a repeated pitch) and from pitch jumps (legato changes of note).
 """
+
 from __future__ import annotations
 
 from collections import deque

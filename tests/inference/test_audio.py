@@ -1,4 +1,5 @@
 """Audio helpers: PCM decoding, chunking, WAV round trips and resampling."""
+
 from __future__ import annotations
 
 from pathlib import Path

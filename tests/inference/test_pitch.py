@@ -1,4 +1,5 @@
 """The streaming YIN tracker: known tones give known pitches, onsets mark re-attacks, and it is fast."""
+
 from __future__ import annotations
 
 import time

@@ -146,7 +146,7 @@ class RemoteSession:
     async def open(self) -> None:
         layer = get_channel_layer()
         loop = asyncio.get_running_loop()
-        self.reply_channel = await layer.new_channel("etude-take.")
+        self.reply_channel = await layer.new_channel()  # the default prefix: channels_redis reads all of a process's channels in one loop
         self._accepted = loop.create_future()
         self._finished = loop.create_future()
         self._reader = asyncio.create_task(self._read_replies())

@@ -29,7 +29,7 @@ class InferenceWorker:
         self.channel = ""
 
     async def serve(self, *, stop: asyncio.Event | None = None) -> None:
-        self.channel = await self.layer.new_channel("etude-worker.")
+        self.channel = await self.layer.new_channel()
         logger.info("inference worker listening on %s (private %s)", INFERENCE_CHANNEL, self.channel)
         stop = stop or asyncio.Event()
         tasks = [asyncio.create_task(self._serve_offers()), asyncio.create_task(self._serve_private())]

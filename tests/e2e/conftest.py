@@ -1,0 +1,102 @@
+"""A real Etude server (daphne, fresh database, demo content) and Debian's Chromium driven by Playwright."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTIFACTS, ROOT
+
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _fresh_database_url(tmp: Path) -> str:
+    """A database of its own: a new Postgres database when DATABASE_URL points at Postgres, else SQLite."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return f"sqlite:///{tmp / 'e2e.sqlite3'}"
+    import psycopg
+
+    name = f"etude_e2e_{uuid.uuid4().hex[:8]}"
+    base, _, _ = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def _drop_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def etude_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app as `make run` serves it, on a free port, with the demo course seeded."""
+    tmp = tmp_path_factory.mktemp("e2e-server")
+    database_url = _fresh_database_url(tmp)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ETUDE_VAR_DIR": str(tmp),
+        "ETUDE_CHANNEL_PREFIX": f"etude-e2e-{uuid.uuid4().hex[:6]}",
+        "DJANGO_DEBUG": "1",
+    }
+    for command in (["migrate", "--noinput"], ["seed_demo"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = (tmp / "daphne.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail(f"daphne did not start: {(tmp / 'daphne.log').read_text()}")
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+    (ARTIFACTS / "e2e-daphne.log").write_text((tmp / "daphne.log").read_text())
+    _drop_database(database_url)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps installs it)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    return CHROMIUM

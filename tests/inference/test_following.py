@@ -1,0 +1,159 @@
+"""The online HMM follower: it reaches every note close to when it is played, whatever the tempo, and
+degrades gracefully on pauses, wrong notes and garbage input."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+
+from inference.following import FOLLOWERS, Follower, make_follower
+from inference.following.onsets import first_group_of_measure, group_onsets
+from inference.synth import Timbre, make_melody, render_notes
+from inference.types import HOP_SAMPLES, Position, ScoreNote
+
+# "Twinkle Twinkle": many repeated pitches, which only onsets and timing can tell apart.
+TWINKLE_MIDIS = [60, 60, 67, 67, 69, 69, 67, 65, 65, 64, 64, 62, 62, 60, 67, 67, 65, 65, 64, 64, 62]
+TWINKLE_BEATS = [1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2]
+SCALE_MIDIS = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60]
+
+
+def twinkle() -> list[ScoreNote]:
+    return make_melody(TWINKLE_MIDIS, TWINKLE_BEATS, bpm=100)
+
+
+def follow(follower: Follower, audio: np.ndarray) -> list[Position]:
+    return [follower.update(audio[i : i + HOP_SAMPLES]) for i in range(0, len(audio) - HOP_SAMPLES + 1, HOP_SAMPLES)]
+
+
+def first_reach_errors(positions: list[Position], truth: list[float]) -> np.ndarray:
+    """Seconds from each note's true onset to the first hop whose position reached it (inf if never)."""
+    errors = np.full(len(truth), np.inf)
+    for index, onset in enumerate(truth):
+        reached = next((p.t for p in positions if p.note_index >= index), None)
+        if reached is not None:
+            errors[index] = reached - onset
+    return errors
+
+
+def test_registry_builds_the_hmm_follower_by_name() -> None:
+    assert "hmm" in FOLLOWERS
+    follower = make_follower("hmm", twinkle())
+    assert isinstance(follower, Follower)
+    with pytest.raises(ValueError, match="unknown follower"):
+        make_follower("nope", twinkle())
+
+
+def test_notes_with_one_onset_form_one_group() -> None:
+    notes = make_melody([60, 64, 67], [1, 1, 1])
+    chord = [dataclasses.replace(notes[1], note_id="c1", onset_q=0.0, onset_s=0.0, midi=64)]
+    groups = group_onsets([*notes, *chord])
+    assert [g.note_ids for g in groups] == [("n0", "c1"), ("n1",), ("n2",)]
+    assert groups[0].midis == (60, 64)
+    assert groups[0].ioi_s == pytest.approx(0.6)
+
+
+def test_first_group_of_measure() -> None:
+    groups = group_onsets(twinkle())
+    assert first_group_of_measure(groups, 1) == 0
+    assert first_group_of_measure(groups, 2) == 4
+    assert first_group_of_measure(groups, 99) == len(groups)
+
+
+@pytest.mark.parametrize("tempo_factor", [0.85, 1.2])
+@pytest.mark.parametrize("timbre", ["flute", "string", "piano-ish"])
+def test_follows_twinkle_to_the_end_at_another_tempo(tempo_factor: float, timbre: Timbre) -> None:
+    notes = twinkle()
+    audio, onsets = render_notes(notes, tempo_factor=tempo_factor, timbre=timbre, seed=3)
+    positions = follow(make_follower("hmm", notes), audio)
+    errors = first_reach_errors(positions, onsets)
+    assert positions[-1].note_index == len(notes) - 1
+    assert np.median(np.abs(errors)) < 0.1
+    assert np.max(np.abs(errors)) < 0.5
+
+
+def test_follows_a_scale_with_small_timing_jitter() -> None:
+    rng = np.random.default_rng(7)
+    notes = make_melody(SCALE_MIDIS, [1] * len(SCALE_MIDIS), bpm=110)
+    played = [dataclasses.replace(n, onset_s=n.onset_s + float(rng.normal(0, 0.03))) for n in notes]
+    audio, onsets = render_notes(played, timbre="flute", seed=4)
+    errors = first_reach_errors(follow(make_follower("hmm", notes), audio), onsets)
+    assert np.median(np.abs(errors)) < 0.1 and np.max(np.abs(errors)) < 0.3
+
+
+def test_tempo_estimate_converges_to_the_played_tempo() -> None:
+    notes = twinkle()
+    audio, _ = render_notes(notes, tempo_factor=1.2, timbre="flute", seed=5)
+    follower = make_follower("hmm", notes)
+    follow(follower, audio)
+    assert follower.tempo_ratio == pytest.approx(1.2, rel=0.1)  # type: ignore[attr-defined]
+
+
+def test_a_pause_in_the_middle_does_not_derail_it() -> None:
+    notes = twinkle()
+    played = [dataclasses.replace(n, onset_s=n.onset_s + 3.0) if i >= 7 else n for i, n in enumerate(notes)]
+    audio, onsets = render_notes(played, timbre="string", seed=6)
+    positions = follow(make_follower("hmm", notes), audio)
+    during_pause = [p.note_index for p in positions if onsets[6] + 1.5 < p.t < onsets[7] - 0.1]
+    assert set(during_pause) == {6}
+    errors = first_reach_errors(positions, onsets)
+    assert np.max(np.abs(errors)) < 0.3
+
+
+def test_a_wrong_note_does_not_derail_it() -> None:
+    notes = twinkle()
+    played = [dataclasses.replace(n, midi=n.midi + 1) if i == 4 else n for i, n in enumerate(notes)]
+    audio, onsets = render_notes(played, timbre="flute", seed=8)
+    errors = first_reach_errors(follow(make_follower("hmm", notes), audio), onsets)
+    assert np.max(np.abs(np.delete(errors, 4))) < 0.3
+
+
+def test_starts_at_the_requested_group_and_waits_for_sound() -> None:
+    notes = twinkle()
+    start = first_group_of_measure(group_onsets(notes), 3)
+    audio, onsets = render_notes(notes[start:], timbre="flute", seed=9)
+    follower = make_follower("hmm", notes)
+    follower.reset(start)
+    positions = follow(follower, audio)
+    before = [p for p in positions if p.t < onsets[0] - 0.05]
+    assert all(p.note_index == -1 and p.measure == 3 for p in before)
+    assert positions[-1].note_index == len(notes) - 1
+    reach = next(p.t for p in positions if p.note_index >= start)
+    assert abs(reach - onsets[0]) < 0.1
+
+
+@pytest.mark.parametrize("kind", ["silence", "white noise"])
+def test_garbage_input_gives_low_confidence(kind: str) -> None:
+    rng = np.random.default_rng(10)
+    n = 16_000 * 4
+    audio = np.zeros(n, np.float32) if kind == "silence" else (0.2 * rng.standard_normal(n)).astype(np.float32)
+    positions = follow(make_follower("hmm", twinkle()), audio)
+    assert all(p.note_index == -1 for p in positions)
+    assert positions[-1].confidence < 0.5
+    if kind == "white noise":
+        assert positions[-1].is_lost
+
+
+def test_confidence_is_high_while_playing_cleanly() -> None:
+    notes = twinkle()
+    audio, onsets = render_notes(notes, timbre="flute", seed=11)
+    positions = follow(make_follower("hmm", notes), audio)
+    playing = [p for p in positions if onsets[0] + 0.5 < p.t < onsets[-1]]
+    assert np.median([p.confidence for p in playing]) > 0.6
+    assert not any(p.is_lost for p in playing)
+
+
+def test_a_hop_costs_under_two_milliseconds_on_a_long_score() -> None:
+    rng = np.random.default_rng(12)
+    notes = make_melody(rng.integers(55, 80, 2000).tolist(), [0.5] * 2000, bpm=120)
+    audio, _ = render_notes(notes[:150], timbre="string", seed=12)
+    follower = make_follower("hmm", notes)
+    hops = [audio[i : i + HOP_SAMPLES] for i in range(0, len(audio) - HOP_SAMPLES + 1, HOP_SAMPLES)]
+    costs = []
+    for hop in hops:
+        start = time.perf_counter()
+        follower.update(hop)
+        costs.append(time.perf_counter() - start)
+    assert np.percentile(costs, 95) < 0.002
