@@ -34,7 +34,7 @@ lint: setup
 	$(PY) -m mypy
 
 bench: setup
-	@echo "Benchmarks arrive with the listening-engine issue (python -m inference.bench.<name> --json)."
+	$(PY) -m inference.bench.session --json
 
 clean:
 	rm -rf .venv var staticfiles test-artifacts

@@ -1,4 +1,5 @@
 """Engrave MusicXML to SVG with Verovio, keeping the note ids that ``inference.scores`` assigned."""
+
 from __future__ import annotations
 
 import re

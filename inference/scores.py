@@ -5,6 +5,7 @@ checked before music21 sees it (size, magic bytes, XML without entities or exter
 archives without bombs), parsed with music21, given stable note ids (``n1``, ``n2``, ... in score order),
 and written back out as MusicXML so that Verovio's SVG carries the same ids (see ``inference.engraving``).
 """
+
 from __future__ import annotations
 
 import io
@@ -73,9 +74,7 @@ def load_score(data: bytes, filename: str) -> ParsedScore:
     """Validate, parse and normalise an uploaded score. Raises ``ScoreError`` with a readable message."""
     fmt = detect_format(filename)
     if len(data) > MAX_SCORE_BYTES:
-        raise ScoreError(
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_SCORE_BYTES // (1024 * 1024)} MB."
-        )
+        raise ScoreError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_SCORE_BYTES // (1024 * 1024)} MB.")
     if not data.strip():
         raise ScoreError("The file is empty.")
     if fmt == "mxl":
@@ -133,9 +132,7 @@ def _unpack_mxl(data: bytes) -> bytes:
     with archive:
         members = archive.infolist()
         if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
-            raise ScoreError(
-                f"The .mxl archive unpacks to more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB."
-            )
+            raise ScoreError(f"The .mxl archive unpacks to more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB.")
         names = [m.filename for m in members]
         root = _mxl_rootfile(archive, names)
         return archive.read(root)

@@ -1,4 +1,5 @@
 """Dataclasses that cross module lines inside ``inference`` and out to the web layer."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

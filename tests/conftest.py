@@ -1,4 +1,5 @@
 """Fixtures shared across the suite: real data locations, parsed corpus pieces, users and a course."""
+
 from __future__ import annotations
 
 import functools

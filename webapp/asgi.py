@@ -1,4 +1,5 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels with session authentication."""
+
 import os
 
 from django.core.asgi import get_asgi_application

@@ -1,4 +1,5 @@
 """Celery application; broker and eagerness come from ``webapp.settings`` (``CELERY_*``)."""
+
 import os
 
 from celery import Celery

@@ -1,4 +1,5 @@
 """Typed reads of environment variables; a malformed value fails loudly at start-up."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Request-level guards that run before Django reads a body."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -4,6 +4,7 @@ Embedded default (no variables set): SQLite under ``var/``, the in-memory channe
 the listening engine running inside the web process. Production sets at least ``DJANGO_DEBUG=0``,
 ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS``, ``DATABASE_URL`` and ``REDIS_URL`` (see README).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -103,6 +104,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_BEAT_SCHEDULE = {
+    "close-stale-takes": {"task": "webapp.practice.tasks.close_stale_takes", "schedule": 15 * 60.0},
+}
 
 # The listening engine: "inprocess" runs it in a thread pool of the web process; "worker" sends takes to
 # `manage.py inference_worker` processes through the channel layer (needs REDIS_URL).

@@ -3,6 +3,7 @@
 Chromium's fake capture device plays a WAV of the piece (rendered with FluidSynth when installed, else with
 Etude's own synthesizer) through getUserMedia, the AudioWorklet, the socket and the listening engine.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,8 @@ def test_learner_plays_a_lesson_and_finds_the_take_in_history(etude_server, chro
         page.wait_for_function("document.body.dataset.state === 'listening'", timeout=20_000)
         cursor = "document.querySelector('#score').dataset.cursorNote || ''"
         page.wait_for_function(
-            f"(() => {{ const order = {json.dumps(order)}; return (order[{cursor}] ?? -1) >= {int(len(notes) * 0.8)}; }})()",
+            f"(() => {{ const order = {json.dumps(order)}; "
+            f"return (order[{cursor}] ?? -1) >= {int(len(notes) * 0.8)}; }})()",
             timeout=int((music_s + 10) * 1000),
         )
         page.screenshot(path=str(ARTIFACTS / "e2e-lesson-playing.png"), full_page=True)

@@ -1,4 +1,5 @@
 """Helpers to drive the practice socket with ``WebsocketCommunicator`` as a logged-in browser would."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,9 @@ async def start(communicator: WebsocketCommunicator, **options: Any) -> dict[str
     return await communicator.receive_json_from(timeout=10)
 
 
-async def drain(communicator: WebsocketCommunicator, *, until: str = "saved", timeout: float = 30) -> list[dict[str, Any]]:
+async def drain(
+    communicator: WebsocketCommunicator, *, until: str = "saved", timeout: float = 30
+) -> list[dict[str, Any]]:
     """Every event up to and including the first of type ``until`` (or until the socket closes)."""
     events: list[dict[str, Any]] = []
     while True:

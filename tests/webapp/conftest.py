@@ -1,4 +1,5 @@
 """Users of each role, a course with a lesson built from a real corpus piece, and logged-in clients."""
+
 from __future__ import annotations
 
 import pytest

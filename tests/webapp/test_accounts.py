@@ -1,4 +1,5 @@
 """Sign-up, login, logout and password reset through the console (test: in-memory) mail backend."""
+
 from __future__ import annotations
 
 import re

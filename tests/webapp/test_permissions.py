@@ -1,4 +1,5 @@
 """Who may see and do what: roles, courses, lessons and takes."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,7 +38,12 @@ def test_learner_cannot_see_another_courses_lesson(outsider, lesson) -> None:  #
     client = client_for(outsider)
     assert client.get(reverse("practice:lesson", args=[lesson.pk])).status_code == 404
     assert client.get(reverse("courses:detail", args=[lesson.course.pk])).status_code == 404
-    assert client.post(reverse("practice:take_create", args=[lesson.pk]), "{}", content_type="application/json").status_code == 404
+    assert (
+        client.post(
+            reverse("practice:take_create", args=[lesson.pk]), "{}", content_type="application/json"
+        ).status_code
+        == 404
+    )
 
 
 def test_learner_cannot_see_another_learners_take(learner, outsider, lesson) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
 """The practice socket: who may connect, how bad input is answered, and that a played piece is followed."""
+
 from __future__ import annotations
 
 import pytest

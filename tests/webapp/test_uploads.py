@@ -1,4 +1,5 @@
 """Instructors upload scores; bad files are refused with a clear message and nothing is created."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,7 +39,11 @@ def test_a_musicxml_upload_keeps_ids_that_match_the_svg(instructor, course, lull
     ("name", "data", "message"),
     [
         ("notes.txt", b"hello", "not a score file"),
-        ("evil.xml", b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><score-partwise>&e;</score-partwise>', "external references"),
+        (
+            "evil.xml",
+            b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><score-partwise>&e;</score-partwise>',
+            "external references",
+        ),
         ("broken.xml", b"<score-partwise><part>", "not well-formed XML"),
         ("big.abc", b"X" * (MAX_SCORE_BYTES + 10), "the limit is 2 MB"),
     ],

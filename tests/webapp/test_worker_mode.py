@@ -1,4 +1,5 @@
 """Worker mode: the web process hands takes to a separate ``inference_worker`` process through Redis."""
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,11 @@ def worker_prefix() -> Iterator[str]:
     env = {**os.environ, "ETUDE_INFERENCE_MODE": "worker", "ETUDE_CHANNEL_PREFIX": prefix}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "inference_worker", "--threads", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -46,7 +51,12 @@ def worker_prefix() -> Iterator[str]:
 
 
 def _redis_layer(prefix: str) -> dict:  # type: ignore[type-arg]
-    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix, "capacity": 500}}}
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix, "capacity": 500},
+        }
+    }
 
 
 async def test_a_take_is_followed_by_a_separate_worker(learner, lesson, worker_prefix, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +80,9 @@ async def test_a_take_is_followed_by_a_separate_worker(learner, lesson, worker_p
 
 
 async def test_without_a_worker_the_learner_is_told(learner, lesson) -> None:  # type: ignore[no-untyped-def]
-    with override_settings(ETUDE_INFERENCE_MODE="worker", CHANNEL_LAYERS=_redis_layer(f"etude-none-{uuid.uuid4().hex[:6]}")):
+    with override_settings(
+        ETUDE_INFERENCE_MODE="worker", CHANNEL_LAYERS=_redis_layer(f"etude-none-{uuid.uuid4().hex[:6]}")
+    ):
         take = await database_sync_to_async(create_take)(learner, lesson)
         communicator = await connect(take.pk, learner)
         reply = await start(communicator)

@@ -1,4 +1,5 @@
 """Etude's user: Django's user with one role."""
+
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser

@@ -1,4 +1,5 @@
 """State changes for accounts."""
+
 from __future__ import annotations
 
 from webapp.accounts.models import Role, User

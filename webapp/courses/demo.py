@@ -1,4 +1,5 @@
 """The demo course: real pieces from music21's bundled corpus, and demo users of each role."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,14 +40,35 @@ class DemoPiece:
 
 
 DEMO_PIECES = (
-    DemoPiece("essenFolksong/kinder0", 1, "Schlaf, Kindlein, schlaf", "German folk song",
-              instructions="A short lullaby to warm up: play it smoothly at a steady pulse."),
-    DemoPiece("airdsAirs/book1.abc", 3, "The Lads of the Village", "Scottish air (Aird's Airs)",
-              instructions="Watch the dotted rhythms and the leap to the high A."),
-    DemoPiece("oneills1850/0731-0731.abc", None, "The Priest with the Collar", "Irish jig (O'Neill's 1850)",
-              instructions="A jig in 6/8: feel two beats per bar."),
-    DemoPiece("bach/bwv66.6", None, "Chorale BWV 66.6, soprano", "J. S. Bach", part=0,
-              instructions="The chorale melody: sustain each note to its full length."),
+    DemoPiece(
+        "essenFolksong/kinder0",
+        1,
+        "Schlaf, Kindlein, schlaf",
+        "German folk song",
+        instructions="A short lullaby to warm up: play it smoothly at a steady pulse.",
+    ),
+    DemoPiece(
+        "airdsAirs/book1.abc",
+        3,
+        "The Lads of the Village",
+        "Scottish air (Aird's Airs)",
+        instructions="Watch the dotted rhythms and the leap to the high A.",
+    ),
+    DemoPiece(
+        "oneills1850/0731-0731.abc",
+        None,
+        "The Priest with the Collar",
+        "Irish jig (O'Neill's 1850)",
+        instructions="A jig in 6/8: feel two beats per bar.",
+    ),
+    DemoPiece(
+        "bach/bwv66.6",
+        None,
+        "Chorale BWV 66.6, soprano",
+        "J. S. Bach",
+        part=0,
+        instructions="The chorale melody: sustain each note to its full length.",
+    ),
 )
 
 
@@ -75,7 +97,9 @@ def ensure_demo_course() -> Course:
     existing = set(Lesson.objects.filter(course=course).values_list("title", flat=True))
     for spec in DEMO_PIECES:
         if spec.title not in existing:
-            create_lesson(course, _demo_piece(spec, users[Role.INSTRUCTOR]), title=spec.title, instructions=spec.instructions)
+            create_lesson(
+                course, _demo_piece(spec, users[Role.INSTRUCTOR]), title=spec.title, instructions=spec.instructions
+            )
     return course
 
 

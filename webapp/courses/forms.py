@@ -22,7 +22,10 @@ class LessonForm(forms.Form):
     title = forms.CharField(max_length=200, required=False, help_text="Empty: the score's title.")
     instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     tempo_bpm = forms.FloatField(
-        required=False, min_value=20, max_value=300, label="Target tempo (quarter notes per minute)",
+        required=False,
+        min_value=20,
+        max_value=300,
+        label="Target tempo (quarter notes per minute)",
         help_text="Empty: the written tempo.",
     )
 

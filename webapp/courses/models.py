@@ -1,4 +1,5 @@
 """Courses that instructors run, the pieces they upload and the lessons built on them."""
+
 from __future__ import annotations
 
 import secrets

@@ -1,4 +1,5 @@
 """Who may see what: every read of courses and lessons that depends on the user goes through here."""
+
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet

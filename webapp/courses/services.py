@@ -1,4 +1,5 @@
 """State changes for courses, pieces and lessons."""
+
 from __future__ import annotations
 
 from django.core.files.base import ContentFile

@@ -87,7 +87,9 @@ def lesson_create(request: HttpRequest, course_id: int) -> HttpResponse:
             )
             messages.success(request, f"Lesson '{lesson.title}' added ({piece.note_count} notes).")
             return redirect("courses:detail", course_id=course.pk)
-    return render(request, "courses/lesson_create.html", {"form": form, "course": course}, status=400 if form.errors else 200)
+    return render(
+        request, "courses/lesson_create.html", {"form": form, "course": course}, status=400 if form.errors else 200
+    )
 
 
 def _visible_course(request: HttpRequest, course_id: int) -> Course:

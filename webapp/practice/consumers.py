@@ -3,6 +3,7 @@
 Protocol in docs/protocol.md. Every refusal is an ``error`` event with a stable ``code``; refusals that end
 the socket close it with a 44xx code after the event, and whatever the take had is saved first.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,9 @@ class PracticeConsumer(AsyncWebsocketConsumer):
         self.rate = RateLimiter(self.limits)
         await self.accept()
         if not _origin_allowed(self.scope):
-            return await self._refuse("origin_not_allowed", "This page's origin may not open practice sockets.", CLOSE_FORBIDDEN)
+            return await self._refuse(
+                "origin_not_allowed", "This page's origin may not open practice sockets.", CLOSE_FORBIDDEN
+            )
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self._refuse("unauthenticated", "Log in to practise.", CLOSE_UNAUTHENTICATED)
@@ -93,11 +96,16 @@ class PracticeConsumer(AsyncWebsocketConsumer):
                 "unsupported_rate", f"sample_rate must be {self.limits.sample_rate} (Int16 mono PCM)."
             )
         try:
-            tempo, measure = await _check_options(self.take, message.get("tempo_factor", 1.0), message.get("from_measure", self.take.from_measure))
+            tempo, measure = await _check_options(
+                self.take, message.get("tempo_factor", 1.0), message.get("from_measure", self.take.from_measure)
+            )
         except services.TakeError as exc:
             return await self._error(exc.code, str(exc))
         options = TakeOptions(
-            notes=self.take.lesson.piece.notes, tempo_factor=tempo, from_measure=measure, follower=settings.ETUDE_FOLLOWER
+            notes=self.take.lesson.piece.notes,
+            tempo_factor=tempo,
+            from_measure=measure,
+            follower=settings.ETUDE_FOLLOWER,
         )
         try:
             self.engine = await open_session(self.take.pk, options, self._on_events)
@@ -175,7 +183,9 @@ class PracticeConsumer(AsyncWebsocketConsumer):
         self.error_count += 1
         await self._send({"type": "error", "code": code, "message": message})
         if self.error_count > self.limits.max_errors and self.engine is not None and not self.is_finished:
-            await self._send({"type": "error", "code": "too_many_errors", "message": "Too many bad messages; take saved."})
+            await self._send(
+                {"type": "error", "code": "too_many_errors", "message": "Too many bad messages; take saved."}
+            )
             await self._finish(reason="too_many_errors", is_complete=False)
 
     async def _refuse(self, code: str, message: str, close_code: int) -> None:

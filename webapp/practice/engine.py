@@ -7,6 +7,7 @@ from ``settings.ETUDE_INFERENCE_MODE`` at call time:
   to take it answers with its private channel, and all later frames of that take go there (a take sticks to
   its worker). Events come back on a private channel of this session.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -123,7 +124,8 @@ class TakeRunner:
     def finish(self) -> TakeOutcome:
         verdicts, summary = self.session.finish()
         return TakeOutcome(
-            verdicts=[v.to_event() for v in verdicts], summary={k: v for k, v in summary.to_event().items() if k != "type"}
+            verdicts=[v.to_event() for v in verdicts],
+            summary={k: v for k, v in summary.to_event().items() if k != "type"},
         )
 
 
@@ -146,7 +148,9 @@ class RemoteSession:
     async def open(self) -> None:
         layer = get_channel_layer()
         loop = asyncio.get_running_loop()
-        self.reply_channel = await layer.new_channel()  # the default prefix: channels_redis reads all of a process's channels in one loop
+        self.reply_channel = (
+            await layer.new_channel()
+        )  # the default prefix: channels_redis reads all of a process's channels in one loop
         self._accepted = loop.create_future()
         self._finished = loop.create_future()
         self._reader = asyncio.create_task(self._read_replies())
@@ -164,7 +168,10 @@ class RemoteSession:
         )
         try:
             self.worker_channel = await asyncio.wait_for(asyncio.shield(self._accepted), ACCEPT_TIMEOUT_S)
-        except asyncio.TimeoutError as exc:
+        except EngineError:
+            await self._stop_reader()
+            raise
+        except TimeoutError as exc:
             await self.abort()
             raise EngineError("no_worker", "No listening worker answered; try again in a moment.") from exc
 
@@ -181,7 +188,7 @@ class RemoteSession:
         await layer.send(self.worker_channel, {"type": "take.finish", "take_id": self.take_id})
         try:
             return await asyncio.wait_for(asyncio.shield(self._finished), FINISH_TIMEOUT_S)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise EngineError("worker_lost", "The listening worker stopped answering.") from exc
         finally:
             await self._stop_reader()
@@ -210,4 +217,7 @@ class RemoteSession:
                 return
             elif kind == "take.error":
                 logger.warning("worker error on take %s: %s", self.take_id, message.get("message"))
+                if not self._accepted.done():
+                    self._accepted.set_exception(EngineError("engine_error", str(message.get("message", ""))))
+                    return
                 await self.on_events([{"type": "error", "code": "engine_error", "message": message.get("message", "")}])

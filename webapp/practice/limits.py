@@ -1,4 +1,5 @@
 """Limits on practice-socket traffic, in one place so the README and the errors quote the same numbers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ class FrameLimits:
         if not self.min_frame_bytes <= len(frame) <= self.max_frame_bytes:
             return (
                 f"Frames must hold {self.min_frame_ms}-{self.max_frame_ms} ms of audio "
-                f"({self.min_frame_bytes}-{self.max_frame_bytes} bytes at {self.sample_rate} Hz); got {len(frame)} bytes."
+                f"({self.min_frame_bytes}-{self.max_frame_bytes} bytes at {self.sample_rate} Hz); "
+                f"got {len(frame)} bytes."
             )
         return ""
 

@@ -1,4 +1,5 @@
 """A take is one attempt at a lesson; its note results are the verdicts of the listening engine."""
+
 from __future__ import annotations
 
 from django.conf import settings

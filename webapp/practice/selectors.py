@@ -1,4 +1,5 @@
 """Reads of takes that depend on who asks."""
+
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet

@@ -1,4 +1,5 @@
 """State changes for takes: create, start, record live verdicts, finish."""
+
 from __future__ import annotations
 
 import io

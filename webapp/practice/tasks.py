@@ -1,4 +1,5 @@
 """Background work for practice."""
+
 from __future__ import annotations
 
 from celery import shared_task

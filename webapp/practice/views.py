@@ -56,12 +56,19 @@ def take_create(request: HttpRequest, lesson_id: int) -> JsonResponse:
         return JsonResponse({"error": "bad_request", "message": "Send a JSON object."}, status=400)
     try:
         take = services.create_take(
-            request.user, lesson, tempo_factor=payload.get("tempo_factor", 1.0), from_measure=payload.get("from_measure")
+            request.user,
+            lesson,
+            tempo_factor=payload.get("tempo_factor", 1.0),
+            from_measure=payload.get("from_measure"),
         )
     except services.TakeError as exc:
         return JsonResponse({"error": exc.code, "message": str(exc)}, status=400)
     return JsonResponse(
-        {"take_id": take.pk, "ws_url": f"/ws/practice/{take.pk}/", "take_url": reverse("practice:take", args=[take.pk])},
+        {
+            "take_id": take.pk,
+            "ws_url": f"/ws/practice/{take.pk}/",
+            "take_url": reverse("practice:take", args=[take.pk]),
+        },
         status=201,
     )
 
@@ -88,5 +95,3 @@ def _practisable_lesson(request: HttpRequest, lesson_id: int) -> Lesson:
     if not can_practise(request.user, lesson):
         raise Http404("No such lesson.")
     return lesson
-
-

@@ -3,6 +3,7 @@
 Each take gets its own ordered queue and runs on a thread pool, so many takes share one process while the
 frames of each take stay in order. Nothing durable lives here: the web process keeps the audio and verdicts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,7 +74,9 @@ class InferenceWorker:
         asyncio.create_task(self._run_take(take_id, runner, queue, reply_to))
         await self.layer.send(reply_to, {"type": "take.accepted", "take_id": take_id, "worker": self.channel})
 
-    async def _run_take(self, take_id: int, runner: TakeRunner, queue: asyncio.Queue[dict[str, Any]], reply_to: str) -> None:
+    async def _run_take(
+        self, take_id: int, runner: TakeRunner, queue: asyncio.Queue[dict[str, Any]], reply_to: str
+    ) -> None:
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -91,7 +94,7 @@ class InferenceWorker:
                     return
                 elif kind == "take.abort":
                     return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning("take %s idle for %.0f s; dropped", take_id, IDLE_TAKE_TIMEOUT_S)
         except Exception as exc:
             logger.exception("take %s failed", take_id)

@@ -1,4 +1,5 @@
 """``manage.py seed_demo``: demo users (passwords printed) and the demo course; safe to run again."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """``manage.py inference_worker``: a listening-engine process reached through the Redis channel layer."""
+
 from __future__ import annotations
 
 import asyncio
