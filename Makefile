@@ -7,7 +7,7 @@ PORT ?= 8000
 
 setup: .venv/.installed
 
-.venv/.installed: requirements.txt requirements-dev.txt scripts/setup.sh
+.venv/.installed: requirements.txt requirements-dev.txt requirements-nodeps.txt scripts/setup.sh
 	bash scripts/setup.sh
 	touch $@
 

