@@ -1,0 +1,82 @@
+"""Which tunes the agent trains and is tested on, and turning them into game tracks.
+
+Nottingham melodies (``../shared/data/nottingham/MIDI/melody``) are split by a hash of the file name, so the
+split never depends on what else is in the folder: about one tune in eight is held out for testing, and
+``inference.bench.following`` draws its Nottingham tunes from the same held-out set.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from inference.following.rl.env import Track
+from inference.following.rl.performances import TEST_SOUNDFONT, TRAIN_SOUNDFONT, render_performance
+from inference.scores import ScoreError, load_score
+from inference.types import ScoreNote
+
+DATA_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+NOTTINGHAM_MELODY = DATA_ROOT / "nottingham" / "MIDI" / "melody"
+TEST_SHARE = 8
+MAX_NOTES = 96
+"""Tunes are cut to their first notes: long enough to test tracking, short enough to train fast."""
+
+
+def is_test_tune(name: str) -> bool:
+    return zlib.crc32(Path(name).stem.encode()) % TEST_SHARE == 0
+
+
+def nottingham_files(split: str, root: Path = NOTTINGHAM_MELODY) -> list[Path]:
+    """Sorted melody MIDI files of the ``"train"`` or ``"test"`` split."""
+    if split not in ("train", "test"):
+        raise ValueError("split must be 'train' or 'test'")
+    if not root.is_dir():
+        raise FileNotFoundError(f"Nottingham data not found at {root}")
+    files = sorted(root.glob("*.mid"))
+    return [f for f in files if is_test_tune(f.name) == (split == "test")]
+
+
+def load_notes(path: Path, cache_dir: Path | None = None, max_notes: int = MAX_NOTES) -> list[ScoreNote]:
+    """The first ``max_notes`` notes of a score file (parsed once, then cached as JSON)."""
+    cached = cache_dir / "notes" / f"{path.stem}-{max_notes}.json" if cache_dir else None
+    if cached is not None and cached.is_file():
+        return [ScoreNote.from_dict(d) for d in json.loads(cached.read_text())]
+    notes = sorted(load_score(path.read_bytes(), path.name).notes, key=lambda n: (n.onset_q, n.midi))[:max_notes]
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps([n.to_dict() for n in notes]))
+    return notes
+
+
+def build_tracks(
+    files: Iterable[Path],
+    *,
+    performances_each: int,
+    split: str,
+    seed: int,
+    cache_dir: Path | None = None,
+) -> list[Track]:
+    """Render ``performances_each`` warped performances of every file (train or test soundfont)."""
+    soundfont = TRAIN_SOUNDFONT if split == "train" else TEST_SOUNDFONT
+    tracks: list[Track] = []
+    files = list(files)
+    for k, path in enumerate(files):
+        rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
+        try:
+            notes = load_notes(path, cache_dir)
+        except ScoreError as exc:
+            print(f"skipping {path.name}: {exc}", file=sys.stderr)
+            continue
+        if len(notes) < 8:
+            continue
+        for _ in range(performances_each):
+            performance = render_performance(path.stem, notes, rng, soundfont=soundfont, cache_dir=cache_dir)
+            tracks.append(Track.from_performance(performance))
+        if (k + 1) % 25 == 0:
+            print(f"  {k + 1}/{len(files)} tunes ready", file=sys.stderr, flush=True)
+    return tracks

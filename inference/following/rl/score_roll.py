@@ -1,0 +1,70 @@
+"""The agent's eye, symbolic variant: the score drawn as the spectrogram it should sound like.
+
+Columns run along score time at the written tempo (``COLS_PER_SECOND``); rows are the same 78 semitone
+bands as ``features``. A note paints its fundamental and a few decaying harmonics from onset to offset,
+brighter at the attack, so that audio and score share a frequency axis and the policy only has to learn the
+time alignment. The image variant (Verovio-engraved staff) in ``score_image`` offers the same ``window``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from inference.following.onsets import OnsetGroup, group_onsets
+from inference.following.rl.features import FRAME_SECONDS, LOWEST_MIDI, N_BINS
+from inference.types import ScoreNote
+
+COLS_PER_SECOND = 100
+"""Score-axis resolution: columns per second of music at the written tempo."""
+NOMINAL_SPEED = COLS_PER_SECOND * FRAME_SECONDS
+"""Columns per spectrogram frame when the performer plays at the written tempo (4.0)."""
+WINDOW_COLS = 160
+"""Width of the score excerpt the agent sees, centred on its position."""
+DOWNSAMPLE = 4
+"""The excerpt is averaged over groups of this many columns before it reaches the network."""
+VIEW_COLS = WINDOW_COLS // DOWNSAMPLE
+HARMONICS: tuple[tuple[int, float], ...] = ((0, 1.0), (12, 0.5), (19, 0.35), (24, 0.25), (28, 0.15))
+"""(semitones above the fundamental, weight) of the painted partials."""
+ATTACK_COLS = 6
+SUSTAIN_LEVEL = 0.5
+
+
+class ScoreRoll:
+    """Symbolic score view of ``notes``; positions are column numbers (floats allowed)."""
+
+    def __init__(self, notes: Sequence[ScoreNote]) -> None:
+        if not notes:
+            raise ValueError("a score roll needs at least one note")
+        self.groups: list[OnsetGroup] = group_onsets(notes)
+        self.onset_cols = np.array([g.onset_s * COLS_PER_SECOND for g in self.groups])
+        end_s = max(n.onset_s + n.duration_s for n in notes)
+        self.n_cols = int(np.ceil(end_s * COLS_PER_SECOND)) + 1
+        self._pad = WINDOW_COLS
+        self.image = np.zeros((N_BINS, self.n_cols + 2 * self._pad), dtype=np.float32)
+        for note in notes:
+            self._paint(note)
+        np.clip(self.image, 0.0, 1.0, out=self.image)
+
+    def _paint(self, note: ScoreNote) -> None:
+        start = self._pad + int(round(note.onset_s * COLS_PER_SECOND))
+        stop = max(start + 2, self._pad + int(round((note.onset_s + note.duration_s) * COLS_PER_SECOND)))
+        envelope = np.full(stop - start, SUSTAIN_LEVEL, dtype=np.float32)
+        envelope[:ATTACK_COLS] = 1.0
+        envelope[-1] = 0.0  # a gap between repeated notes
+        for semitones, weight in HARMONICS:
+            row = note.midi + semitones - LOWEST_MIDI
+            if 0 <= row < N_BINS:
+                segment = self.image[row, start:stop]
+                np.maximum(segment, weight * envelope[: segment.size], out=segment)
+
+    def window(self, position: float) -> np.ndarray:
+        """(N_BINS, VIEW_COLS) excerpt centred on ``position`` (zeros beyond the score's ends)."""
+        centre = int(round(float(np.clip(position, -self._pad / 2, self.n_cols + self._pad / 2)))) + self._pad
+        excerpt = self.image[:, centre - WINDOW_COLS // 2 : centre + WINDOW_COLS // 2]
+        return excerpt.reshape(N_BINS, VIEW_COLS, DOWNSAMPLE).mean(axis=2)
+
+    def group_at(self, position: float) -> int:
+        """Index of the last onset group at or before ``position``; -1 before the first."""
+        return int(np.searchsorted(self.onset_cols, position + 1e-6, side="right")) - 1
