@@ -139,7 +139,8 @@ class FollowingGame:
         self.speed = np.clip(self.speed + (np.asarray(actions) - 1) * SPEED_STEP, 0.0, MAX_SPEED)
         self.pos = self.pos + self.speed
         self.frame = self.frame + 1
-        truth = np.array([t.true_cols[min(f, len(t.true_cols) - 1)] for t, f in zip(self.track, self.frame, strict=True)])
+        pairs = zip(self.track, self.frame, strict=True)
+        truth = np.array([track.true_cols[min(f, len(track.true_cols) - 1)] for track, f in pairs])
         error = self.pos - truth
         reward = (THETA - np.abs(error)) / THETA
         last = np.array([t.last_frame for t in self.track])
