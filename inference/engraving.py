@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 PAGE_WIDTH = 2100
 """Verovio page width in its units (tenths of a staff space at scale 100)."""
@@ -16,7 +17,10 @@ def render_svg_pages(musicxml: str, *, page_width: int = PAGE_WIDTH, scale: int 
     import verovio
 
     verovio.enableLog(False)
-    toolkit = verovio.toolkit()
+    # Verovio's package sets its font path only for toolkits made on the main thread; a toolkit made in a
+    # worker thread (daphne, the inference pool) would look in the wheel's build directory and find no fonts.
+    toolkit = verovio.toolkit(False)
+    toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     toolkit.setOptions(
         {
             "pageWidth": page_width,
