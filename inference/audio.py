@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -29,17 +30,21 @@ def float_to_pcm16(samples: np.ndarray) -> bytes:
     return np.round(clipped).astype("<i2").tobytes()
 
 
-def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Read any file soundfile (or librosa's fallbacks) can read as mono float32 resampled to ``sr``."""
+def load_audio(source: str | Path | BinaryIO, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Read any file (a path or an open binary file) soundfile, or librosa's fallbacks for a path, can read,
+    as mono float32 resampled to ``sr``."""
     import soundfile
 
+    target = str(source) if isinstance(source, str | Path) else source
     try:
-        data, file_sr = soundfile.read(str(path), dtype="float32", always_2d=True)
+        data, file_sr = soundfile.read(target, dtype="float32", always_2d=True)
         mono = data.mean(axis=1)
     except soundfile.LibsndfileError:
+        if not isinstance(target, str):
+            raise
         import librosa
 
-        mono, file_sr = librosa.load(str(path), sr=None, mono=True)
+        mono, file_sr = librosa.load(target, sr=None, mono=True)
     return resample(np.asarray(mono, dtype=np.float32), int(file_sr), sr)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,6 +37,33 @@ class Tolerances:
     a4_hz: float = 440.0
     transpose_semitones: float = 0.0
     """Sounding minus written pitch (e.g. -2 for a B-flat clarinet reading written pitch)."""
+
+    LIMITS: ClassVar[dict[str, tuple[float, float]]] = {
+        "cents_tolerance": (5.0, 600.0),
+        "timing_window_ms": (20.0, 2000.0),
+        "a4_hz": (400.0, 480.0),
+        "transpose_semitones": (-36.0, 36.0),
+    }
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self.LIMITS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not low <= float(value) <= high:
+                raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Tolerances:
+        """Tolerances from stored settings (missing keys take defaults); ``ValueError`` names a bad key."""
+        data = data or {}
+        unknown = set(data) - set(cls.LIMITS)
+        if unknown:
+            raise ValueError(f"unknown tolerance(s) {sorted(unknown)}; known: {sorted(cls.LIMITS)}")
+        is_number = {k: isinstance(v, int | float) and not isinstance(v, bool) for k, v in data.items()}
+        numbers = {k: float(v) if is_number[k] else v for k, v in data.items()}
+        return cls(**numbers)
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in self.LIMITS}
 
 
 @dataclass
@@ -76,11 +104,12 @@ class LiveJudge:
         self._verdicts: dict[int, list[NoteVerdict]] = {}
         self._anchors: list[_Anchor] = []
         self._speeds: deque[float] = deque(maxlen=5)
+        self._extras: dict[int, list[NoteVerdict]] = {}
 
     @property
     def verdicts(self) -> list[NoteVerdict]:
-        """All verdicts emitted so far, in score order."""
-        return [v for index in sorted(self._verdicts) for v in self._verdicts[index]]
+        """All verdicts emitted so far, in score order, each group's extras after it."""
+        return [v for index in sorted(self._verdicts) for v in self._verdicts[index] + self._extras.get(index, [])]
 
     def observe(self, pitch: PitchFrame, position: Position) -> list[NoteVerdict]:
         """Take one hop; returns the verdicts of groups the follower has just moved past (often none)."""
@@ -88,6 +117,7 @@ class LiveJudge:
         index = position.note_index
         if index > self._current:
             if self._current >= 0:
+                emitted += self._judge_held_repeats(self._current, index)
                 emitted += self._judge(self._current)
             for skipped in range(max(self._current + 1, self.start_index), index):
                 emitted += self._emit(skipped, "missed")
@@ -134,24 +164,35 @@ class LiveJudge:
         self._verdicts[index] = verdicts
         return verdicts
 
-    def _judge(self, index: int) -> list[NoteVerdict]:
+    def _judge(self, index: int, *, is_inferred_onset: bool = False) -> list[NoteVerdict]:
         heard = self._collecting
         if heard is None or index in self._verdicts:
             return []
         voiced = self._strip_next_note([f for f in heard.frames if f.f0_hz > 0.0 and f.voicing >= MIN_VOICING], index)
+        verdicts = self._judge_pitch_and_time(index, heard, voiced, is_inferred_onset)
+        if verdicts and verdicts[0].result != "missed":
+            self._extras[index] = self._extra_notes(index, voiced)
+        return verdicts + self._extras.get(index, [])
+
+    def _judge_pitch_and_time(
+        self, index: int, heard: _GroupFrames, voiced: list[PitchFrame], is_inferred_onset: bool
+    ) -> list[NoteVerdict]:
         if len(voiced) < 2:
-            return self._emit(index, "missed")
-        played = np.array([self._midi(f.f0_hz) for f in voiced])
+            return self._held_repeat_or_missed(index, heard)
+        played = np.array([self._midi(f.f0_hz) for f in self._own_segment(voiced, index)])
         cents = self._cents_to_group(played, index)
         median_cents = float(np.median(cents))
         played_midi = float(np.median(played))
         onset_t = self._onset_time(heard, index)
         if abs(median_cents) > self.tolerances.cents_tolerance:
             if self._is_next_pitch(played_midi, index) and self._was_brief(heard, index):
-                return self._emit(index, "missed")  # it was the next note, reached a moment early
+                return self._held_repeat_or_missed(index, heard)  # the next note, reached a moment early
             return self._emit(
                 index, "wrong_pitch", cents=int(round(median_cents)), detected_s=onset_t, played_midi=played_midi
             )
+        if is_inferred_onset:
+            rounded = int(round(median_cents))
+            return self._emit(index, "correct", cents=rounded, detected_s=onset_t, played_midi=played_midi)
         deviation_s = self._timing_deviation(index, onset_t)
         self._anchors.append(_Anchor(group_index=index, onset_t=onset_t))
         ms = None if deviation_s is None else int(round(deviation_s * 1000.0))
@@ -161,6 +202,87 @@ class LiveJudge:
         return self._emit(
             index, result, cents=int(round(median_cents)), ms=ms, detected_s=onset_t, played_midi=played_midi
         )
+
+    def _judge_held_repeats(self, current: int, reached: int) -> list[NoteVerdict]:
+        """The follower jumped from ``current`` past groups that repeat its pitch while one long tone sounded:
+        a legato re-attack it could not hear (a slurred flute, a bowed repeat). Split what was heard at the
+        written lengths (at the local tempo) and judge each part, untimed, instead of calling them missed."""
+        heard = self._collecting
+        run = []
+        for index in range(current + 1, reached):
+            if self.groups[index].midis != self.groups[current].midis or index in self._verdicts:
+                break
+            run.append(index)
+        if heard is None or not run:
+            return []
+        speed = float(np.median(self._speeds)) if self._speeds else 1.0
+        scale = 1.0 / self.tempo_factor / speed
+        bounds = [heard.reached_t]
+        for index in [current, *run]:
+            bounds.append(bounds[-1] + self.groups[index].ioi_s * scale)
+        if heard.frames[-1].t < bounds[-2] + 0.5 * self.groups[run[-1]].ioi_s * scale:
+            return []  # the tone did not last into the last repeat
+        emitted: list[NoteVerdict] = []
+        frames = heard.frames
+        self._collecting = _GroupFrames(reached_t=heard.reached_t, earlier=heard.earlier, frames=[])
+        self._collecting.frames = [f for f in frames if f.t < bounds[1]]
+        emitted += self._judge(current)
+        for k, index in enumerate(run):
+            start, end = bounds[k + 1], bounds[k + 2] if k + 1 < len(run) else float("inf")
+            part = [f for f in frames if start <= f.t < end]
+            self._collecting = _GroupFrames(reached_t=start, earlier=[], frames=part)
+            emitted += self._judge(index, is_inferred_onset=True)
+        self._collecting = None
+        return emitted
+
+    def _held_repeat_or_missed(self, index: int, heard: _GroupFrames) -> list[NoteVerdict]:
+        """A group the follower crossed only briefly, repeating the pitch of the group before it, is correct
+        (untimed) when that pitch sounded right up to the moment the follower reached it: a re-attack too
+        soft to hear. Otherwise it is missed."""
+        previous = self._verdicts.get(index - 1)
+        own = np.array(self.groups[index].midis, dtype=float)
+        tone = [f for f in heard.earlier if f.f0_hz > 0.0 and f.voicing >= MIN_VOICING]
+        is_held = (
+            previous is not None
+            and previous[0].result in ("correct", "early", "late")
+            and self.groups[index - 1].midis == self.groups[index].midis
+            and len(tone) >= 0.7 * max(len(heard.earlier), 1)
+            and all(np.min(np.abs(self._midi(f.f0_hz) - own)) <= 0.5 for f in tone)
+        )
+        if not is_held:
+            return self._emit(index, "missed")
+        offs = [self._midi(f.f0_hz) - own for f in tone]
+        cents = float(np.median([off[np.argmin(np.abs(off))] * 100.0 for off in offs]))
+        return self._emit(index, "correct", cents=int(round(cents)), detected_s=heard.reached_t, played_midi=None)
+
+    def _own_segment(self, voiced: list[PitchFrame], index: int) -> list[PitchFrame]:
+        """The frames to judge the group's pitch on: its first steady note in tune when there is one (an
+        extra note played after it must not pull the pitch), else everything voiced."""
+        tol = self.tolerances.cents_tolerance
+        for segment in _stable_segments(voiced, self._midi):
+            midis = np.array([self._midi(f.f0_hz) for f in segment])
+            if abs(float(np.median(self._cents_to_group(midis, index)))) <= tol:
+                return segment
+        return voiced
+
+    def _extra_notes(self, index: int, voiced: list[PitchFrame]) -> list[NoteVerdict]:
+        """Notes of another pitch played after the group's own note while the follower stood on it; a run
+        of the next group's pitch is not extra (the follower may lag a little)."""
+        tol = self.tolerances.cents_tolerance / 100.0
+        own = np.array(self.groups[index].midis, dtype=float)
+        nxt = np.array(self.groups[index + 1].midis if index + 1 < len(self.groups) else (), dtype=float)
+        extras: list[NoteVerdict] = []
+        has_own = False
+        for segment in _stable_segments(voiced, self._midi):
+            midi = float(np.median([self._midi(f.f0_hz) for f in segment]))
+            off = np.abs(midi - own)
+            if np.min(np.minimum(off, np.abs(off - 12.0))) <= tol:
+                has_own = True
+            elif has_own and (nxt.size == 0 or np.min(np.abs(midi - nxt)) > tol):
+                extras.append(
+                    NoteVerdict(self.groups[index].note_ids[-1], "extra", detected_s=segment[0].t, played_midi=midi)
+                )
+        return extras
 
     def _midi(self, f0_hz: float) -> float:
         return 69.0 + 12.0 * math.log2(f0_hz / self.tolerances.a4_hz) - self.tolerances.transpose_semitones
@@ -239,3 +361,23 @@ class LiveJudge:
         if heard_gap > 0 and index - previous.group_index == 1:
             self._speeds.append(float(np.clip(score_gap / heard_gap, 0.5, 2.0)))
         return heard_gap - expected_gap
+
+
+EXTRA_MIN_HOPS = 5
+"""A stretch of another pitch must last this long (100 ms) to count as an extra note, not a slide."""
+
+
+def _stable_segments(voiced: list[PitchFrame], to_midi: Callable[[float], float]) -> list[list[PitchFrame]]:
+    """Runs of consecutive voiced frames within half a semitone of the run's first frame, long enough to be
+    a note."""
+    segments: list[list[PitchFrame]] = []
+    current: list[PitchFrame] = []
+    for frame in voiced:
+        if current and (
+            abs(to_midi(frame.f0_hz) - to_midi(current[0].f0_hz)) > 0.5 or frame.t - current[-1].t > 2.5 * HOP_SECONDS
+        ):
+            segments.append(current)
+            current = []
+        current.append(frame)
+    segments.append(current)
+    return [segment for segment in segments if len(segment) >= EXTRA_MIN_HOPS]

@@ -38,9 +38,9 @@ def device() -> str:
         raise RuntimeSettingError(f"ETUDE_DEVICE must be one of {DEVICES}, not {wanted!r}")
     if wanted == "cpu":
         return "cpu"
-    has_cuda = _CUDA in available_providers()
+    has_cuda = _CUDA in available_providers() and has_cuda_driver()
     if wanted == "cuda" and not has_cuda:
-        raise RuntimeSettingError("ETUDE_DEVICE=cuda but onnxruntime offers no CUDAExecutionProvider here")
+        raise RuntimeSettingError("ETUDE_DEVICE=cuda but there is no CUDA driver or no CUDAExecutionProvider here")
     return "cuda" if has_cuda else "cpu"
 
 
@@ -48,6 +48,18 @@ def available_providers() -> list[str]:
     import onnxruntime as ort
 
     return list(ort.get_available_providers())
+
+
+def has_cuda_driver() -> bool:
+    """Whether the NVIDIA driver library loads. onnxruntime-gpu lists its CUDA provider even on machines
+    without a GPU, and then logs an error for every session it makes; this probe keeps those on the CPU."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
 
 
 def providers() -> list[str]:
@@ -89,6 +101,12 @@ def onnx_session(model: str | Path | bytes, *, threads: int | None = None) -> on
             session = ort.InferenceSession(key[0], sess_options=options, providers=providers())
             _sessions[key] = session
     return session
+
+
+def session_device(session: onnxruntime.InferenceSession) -> str:
+    """``"cuda"`` when the session really runs on the CUDA provider (it falls back to CPU when the CUDA
+    libraries cannot be loaded), else ``"cpu"``."""
+    return "cuda" if session.get_providers()[:1] == [_CUDA] else "cpu"
 
 
 def torch_device() -> Any:

@@ -7,7 +7,7 @@ events and calls ``finish`` at stop. No Django, no threads: the caller decides w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from inference.feedback import LiveJudge, Tolerances
 from inference.following import Follower, PitchFollower, first_group_of_measure, make_follower
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SAMPLES, HOP_SECONDS, SAMPLE_RATE, NoteVerdict, Position, ScoreNote, TakeSummary
+
+if TYPE_CHECKING:  # pragma: no cover
+    from inference.speech.listener import CommandListener
 
 POSITION_HEARTBEAT_S = 0.25
 """An unchanged position is re-sent this often, so the page sees confidence and is_lost evolve."""
@@ -31,6 +34,7 @@ class TakeSession:
         tempo_factor: float = 1.0,
         from_measure: int = 1,
         tolerances: Tolerances | None = None,
+        listener: CommandListener | None = None,
     ) -> None:
         if not notes:
             raise ValueError("a take needs a score with at least one note")
@@ -56,6 +60,8 @@ class TakeSession:
         self._last_event: Position | None = None
         self.position: Position | None = None
         self.reached_note_index = -1
+        self.listener = listener
+        """Hears spoken commands in the same audio (inference.speech); None when voice commands are off."""
 
     @property
     def duration_s(self) -> float:
@@ -74,6 +80,9 @@ class TakeSession:
         return events
 
     def _step(self, hop: np.ndarray) -> list[dict[str, Any]]:
+        commands = self.listener.feed(hop) if self.listener is not None else []
+        if self.listener is not None and self.listener.is_hearing_speech:
+            hop = np.zeros_like(hop)  # a spoken command is not playing: the follower and the judge hear a pause
         if self._pitch_follower is not None:
             pitch = self._tracker(hop)
             position = self._pitch_follower.observe(pitch)
@@ -87,7 +96,7 @@ class TakeSession:
         if self._should_send(position):
             self._last_event = position
             events.insert(0, position.to_event())
-        return events
+        return commands + events
 
     def _should_send(self, position: Position) -> bool:
         last = self._last_event
@@ -104,7 +113,7 @@ class TakeSession:
         counts: dict[str, int] = {}
         for verdict in verdicts:
             counts[verdict.result] = counts.get(verdict.result, 0) + 1
-        total = len(verdicts)
+        total = len(verdicts) - counts.get("extra", 0)  # extras are played notes, not score notes
         summary = TakeSummary(
             notes_total=total,
             counts=counts,

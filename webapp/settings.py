@@ -116,15 +116,48 @@ ETUDE_INFERENCE_MODE = env_choice("ETUDE_INFERENCE_MODE", "inprocess", ("inproce
 if ETUDE_INFERENCE_MODE == "worker" and not REDIS_URL:
     raise SettingError("ETUDE_INFERENCE_MODE=worker needs REDIS_URL for the channel layer.")
 ETUDE_INFERENCE_THREADS = env_int("ETUDE_INFERENCE_THREADS", 4, minimum=1)
-ETUDE_FOLLOWER = env_str("ETUDE_FOLLOWER", "hmm")
+ETUDE_FOLLOWER = env_choice("ETUDE_FOLLOWER", "hmm", ("hmm", "oltw", "rl"))  # = inference.following.FOLLOWERS
 # Backends by issue: each block below belongs to one capability; keep edits inside your own block.
 # -- listening engine (pitch, polyphony, followers) --
+# Finished takes get final verdicts from the offline alignment of their audio (docs/listening.md).
+ETUDE_REALIGN_TAKES = env_bool("ETUDE_REALIGN_TAKES", True)
+# With eager Celery, takes up to this long are re-aligned before "saved" is sent; longer ones in a thread.
+ETUDE_REALIGN_INLINE_MAX_S = env_int("ETUDE_REALIGN_INLINE_MAX_S", 180, minimum=0)
 
 # -- voice commands (speech) --
+# Spoken commands are heard on the take's microphone stream (docs/speech.md). Models load on first use.
+ETUDE_VOICE_COMMANDS = env_bool("ETUDE_VOICE_COMMANDS", True)
+ETUDE_SPEECH_ENGINE = env_choice(
+    "ETUDE_SPEECH_ENGINE",
+    "whisper",
+    ("whisper", "whisper-prompt", "whisper-noprompt", "whisper-30s", "pocketsphinx-jsgf", "pocketsphinx-lm"),
+)
+ETUDE_SPEECH_THREADS = env_int("ETUDE_SPEECH_THREADS", 2, minimum=1)  # read again by inference.speech.whisper
 
 # -- tutor --
+# Which teaching policy recommends the next exercise (inference.tutor.policies); see docs/tutor.md.
+ETUDE_TUTOR_POLICY = env_choice("ETUDE_TUTOR_POLICY", "ppo", ("ppo", "bandit", "mastery", "fixed"))
+# Retraining (Celery task webapp.tutor.tasks.retrain_tutor_policy): PPO iterations, simulated learners per
+# iteration and learner family, learners in the publish check, logged decisions used, and how much worse
+# (in % more exercises to mastery) a new version may be and still be published.
+ETUDE_TUTOR_TRAIN_FAMILY = env_choice("ETUDE_TUTOR_TRAIN_FAMILY", "skills", ("bkt", "skills", "practice"))
+ETUDE_TUTOR_RETRAIN_ITERATIONS = env_int("ETUDE_TUTOR_RETRAIN_ITERATIONS", 30, minimum=1)
+ETUDE_TUTOR_RETRAIN_LEARNERS = env_int("ETUDE_TUTOR_RETRAIN_LEARNERS", 128, minimum=4)
+ETUDE_TUTOR_RETRAIN_EVAL_LEARNERS = env_int("ETUDE_TUTOR_RETRAIN_EVAL_LEARNERS", 300, minimum=4)
+ETUDE_TUTOR_RETRAIN_MAX_DECISIONS = env_int("ETUDE_TUTOR_RETRAIN_MAX_DECISIONS", 5000, minimum=1)
+ETUDE_TUTOR_PUBLISH_TOLERANCE_PCT = env_int("ETUDE_TUTOR_PUBLISH_TOLERANCE_PCT", 5, minimum=0)
+ETUDE_TUTOR_RETRAIN_HOURS = env_int("ETUDE_TUTOR_RETRAIN_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["tutor-retrain"] = {
+    "task": "webapp.tutor.tasks.retrain_tutor_policy",
+    "schedule": ETUDE_TUTOR_RETRAIN_HOURS * 3600.0,
+}
 
 # -- composer --
+# Ratings per episode (each episode starts from a fresh track) and the most Q-table entries kept per learner.
+ETUDE_COMPOSER_RATINGS_PER_EPISODE = env_int("ETUDE_COMPOSER_RATINGS_PER_EPISODE", 12, minimum=2)
+ETUDE_COMPOSER_MAX_Q_ENTRIES = env_int("ETUDE_COMPOSER_MAX_Q_ENTRIES", 20_000, minimum=100)
+# -1 draws tracks and exploration from OS entropy; a seed >= 0 makes them reproducible (tests, demos).
+ETUDE_COMPOSER_SEED = env_int("ETUDE_COMPOSER_SEED", -1, minimum=-1)
 
 ETUDE_ALLOWED_WS_ORIGINS = env_list("ETUDE_ALLOWED_WS_ORIGINS", [])
 """Extra origins allowed to open practice sockets; hosts in ALLOWED_HOSTS are always allowed."""

@@ -8,6 +8,7 @@
 import { describeCaptureError, startCapture } from "./audio-capture.js";
 import { openPracticeSocket } from "./socket.js";
 import { RESULT_SYMBOLS, ScoreView } from "./score-view.js";
+import { createVoice } from "./voice.js";
 
 const STARTED_FALLBACK_MS = 3000; // servers that never send "started" still get a take
 const FINISH_TIMEOUT_MS = 10000; // after stop, wait this long for summary and saved
@@ -245,15 +246,7 @@ function announceVerdicts() {
 
 function onCommand(message) {
   etude.commands.push(message);
-  const intent = message.intent || {};
-  if (message.text) setStatus(`Heard: “${message.text}”`);
-  if (intent.name === "stop") stop();
-  else if (intent.name === "seek" && intent.measure) {
-    ui.fromMeasure.value = String(intent.measure);
-    scoreView.moveCursor(scoreView.firstNoteIdsAtMeasure(intent.measure), 1);
-  } else if (intent.name === "restart") scoreView.clearMarks();
-  else if (intent.name === "tempo" && intent.bpm && config.tempo_bpm) nudgeTempo(Math.round((100 * intent.bpm) / config.tempo_bpm) - tempoPercent());
-  else if (intent.name === "tempo" && intent.change) nudgeTempo(intent.change === "slower" ? -10 : 10);
+  voice.onCommand(message); // voice.js carries out every intent and shows what was heard
 }
 
 function onSummary(message) {
@@ -397,6 +390,17 @@ document.addEventListener("keydown", (event) => {
   }
 });
 window.addEventListener("pagehide", () => take && cleanUp());
+const voice = createVoice({
+  config, csrfToken, tempoPercent, fromMeasure, start, stop,
+  firstMeasure: () => Number(config.first_measure ?? 1),
+  currentMeasure: () => (take ? etude.lastPosition?.measure ?? null : null),
+  isRunning: () => ["starting", "listening"].includes(state()),
+  isStopping: () => state() === "stopping",
+  setTempoPercent: (pct) => nudgeTempo(pct - tempoPercent()),
+  setFromMeasure: (m) => { ui.fromMeasure.value = String(m); showStartMeasure(); },
+  showResults: () => Boolean(etude.summary) && (ui.results.hidden = false, ui.results.focus(), true),
+  sendToTake: (message) => take?.socket?.send(message),
+});
 
 resetCounters();
 showTempo();

@@ -121,6 +121,13 @@ export function openPracticeSocket(wsPath, handlers = {}) {
       while (queue.length > MAX_QUEUED_FRAMES) dropOldest();
     },
 
+    /** Send a control message (e.g. push_to_talk) if the take has started; false when it could not. */
+    send(message) {
+      if (!isOpen() || !isStartSent || isStopRequested) return false;
+      sendText(message);
+      return true;
+    },
+
     /** Send what is queued, then {"type":"stop"}; the socket stays open for summary and saved. */
     stop() {
       if (isStopRequested) return;

@@ -17,6 +17,7 @@ from inference.types import PitchFrame, Position, ScoreNote
 
 __all__ = [
     "FOLLOWERS",
+    "FOLLOWER_LABELS",
     "Follower",
     "OnsetGroup",
     "PitchFollower",
@@ -50,8 +51,27 @@ def _make_hmm(notes: Sequence[ScoreNote], **options: Any) -> Follower:
     return NoteHMMFollower(notes, **options)
 
 
-FOLLOWERS: dict[str, Callable[..., Follower]] = {"hmm": _make_hmm}
+def _make_oltw(notes: Sequence[ScoreNote], **options: Any) -> Follower:
+    from inference.following.oltw import OnlineTimeWarpingFollower
+
+    return OnlineTimeWarpingFollower(notes, **options)
+
+
+def _make_rl(notes: Sequence[ScoreNote], **options: Any) -> Follower:
+    from inference.following.rl.follower import RLFollower
+
+    return RLFollower(notes, **options)
+
+
+FOLLOWERS: dict[str, Callable[..., Follower]] = {"hmm": _make_hmm, "oltw": _make_oltw, "rl": _make_rl}
 """Follower factories by name; each is called as ``factory(notes, **options)``."""
+
+FOLLOWER_LABELS: dict[str, str] = {
+    "hmm": "Note HMM (melodies, voice; handles wrong notes and jumps)",
+    "oltw": "Online time warping (piano and polyphony)",
+    "rl": "Reinforcement-learning agent (experimental)",
+}
+"""What the instructor's lesson form shows for each follower."""
 
 
 def make_follower(name: str, notes: Sequence[ScoreNote], **options: Any) -> Follower:

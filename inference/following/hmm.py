@@ -7,7 +7,9 @@ posterior-expected time already spent in it, and the chance of moving on rises a
 note's written duration at the current tempo estimate (a semi-Markov approximation). Detected onsets boost
 the move (so repeated pitches advance), silence holds the position (rests and pauses), a small skip and
 back probability let it recover from skipped notes. Observations are YIN pitch likelihoods with an octave
-tolerance and a floor, so wrong notes do not derail it.
+tolerance and a floor, so wrong notes do not derail it. Far jumps (a restart from an earlier bar, skipped bars,
+a repeat) leave the band: when recent notes stop matching the score near the cursor, the last few notes are
+searched for in the whole score (``relocate.Relocator``) and the belief is re-seeded where they occur.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.following.onsets import OnsetGroup, group_onsets
+from inference.following.relocate import NoteHistory, Relocator
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
 
@@ -45,6 +48,9 @@ class HMMConfig:
     band_back: int = 12
     band_ahead: int = 40
     backtrack_hops: int = 5
+    max_report_step: int = 3
+    """The filter moves the cursor ahead by at most this many groups per hop; farther is the relocator's job."""
+    max_report_back: int = 2
     tempo_window_s: float = 5.0
     tempo_smoothing: float = 0.3
     tempo_limits: tuple[float, float] = (0.5, 2.0)
@@ -54,6 +60,10 @@ class HMMConfig:
     lost_window_hops: int = 75
     lost_min_hops: int = 25
     lost_share: float = 0.6
+    relocate_min_notes: int = 4
+    """A far jump needs this many newest notes to occur in a row elsewhere in the score."""
+    relocate_after_misses: int = 2
+    """Search the whole score once this many of the last 4 notes do not match near the cursor."""
 
 
 class NoteHMMFollower:
@@ -95,6 +105,8 @@ class NoteHMMFollower:
             [i + 1 < n_groups and bool(set(g.midis) & set(self.groups[i + 1].midis)) for i, g in enumerate(self.groups)]
         )
         self._a4_hz = a4_hz
+        self.history = NoteHistory(a4_hz=a4_hz)
+        self._relocator = Relocator(self.groups, transpose_semitones)
         self._alpha = np.zeros(n_groups)
         self._elapsed = np.zeros(n_groups)
         self.last_pitch: PitchFrame | None = None
@@ -116,6 +128,8 @@ class NoteHMMFollower:
         self._quality = 0.5
         self._recent_bad: deque[bool] = deque(maxlen=self.config.lost_window_hops)
         self._peak_rms = 0.0
+        self._misses: deque[bool] = deque(maxlen=4)
+        self.history.reset()
         self.tracker.reset()
         self.last_pitch = None
 
@@ -133,9 +147,40 @@ class NoteHMMFollower:
             self._peak_rms *= 0.998  # forget a loud passage over ~10 s
         # Unpitched sound louder than a room's noise floor (and than the decay of recent notes) is "noise".
         is_noise = not is_voiced and pitch.rms > max(self.config.noise_rms, 0.1 * self._peak_rms)
+        if self.history.add(pitch):
+            self._check_far_jump()
         self._predict(pitch, is_voiced)
         match = self._correct(pitch, is_voiced)
         return self._report(pitch.t, match, is_voiced, is_noise)
+
+    # -- far jumps --------------------------------------------------------------------------------------
+
+    def _check_far_jump(self) -> None:
+        """After each new note: if recent notes miss the score around the cursor, look for them everywhere."""
+        cfg = self.config
+        here = self._reported if self._reported >= 0 else self.start_index
+        lo, hi = max(0, here - 1), min(len(self.groups), here + 4)
+        matches = self._relocator.matches(self.history.notes[-1])
+        self._misses.append(not matches[lo:hi].any())
+        if sum(self._misses) < cfg.relocate_after_misses:
+            return
+        found = self._relocator.find(list(self.history.notes), here, min_notes=cfg.relocate_min_notes)
+        if found is not None and not lo <= found < hi:
+            self._jump_to(found)
+
+    def _jump_to(self, index: int) -> None:
+        """Re-seed the belief on onset group ``index``, which has been sounding for a few hops."""
+        self._alpha[:] = 0.0
+        self._elapsed[:] = 0.0
+        self._before = 0.0
+        self._lo, self._hi = self._band_around(index)
+        self._alpha[index] = 1.0
+        self._elapsed[index] = 3.0
+        self._reported = index
+        self._backtrack_count = 0
+        self._anchors.clear()
+        self._recent_bad.clear()
+        self._misses.clear()
 
     # -- filtering --------------------------------------------------------------------------------------
 
@@ -202,8 +247,13 @@ class NoteHMMFollower:
         lo, hi = self._lo, self._hi
         total = float(self._alpha[lo:hi].sum()) + self._before
         if total <= 1e-300 or not np.isfinite(total):
-            # Everything underflowed: fall back to a flat belief over the band (lost, but not crashed).
-            self._alpha[lo:hi] = 1.0 / (hi - lo)
+            # Nothing in the band explains the sound: hold a flat belief just around the cursor rather than
+            # over the whole band (which would let any matching pitch far away win); far jumps are found by
+            # the relocator from whole notes.
+            here = self._reported if self._reported >= 0 else self.start_index
+            near_lo, near_hi = max(lo, here - 1), min(hi, here + 3)
+            self._alpha[lo:hi] = 0.0
+            self._alpha[near_lo:near_hi] = 1.0 / max(near_hi - near_lo, 1)
             self._before = 0.0
             return
         self._alpha[lo:hi] /= total
@@ -218,10 +268,12 @@ class NoteHMMFollower:
         best = int(np.argmax(band))
         best_index, best_mass = (lo + best, float(band[best])) if band[best] > self._before else (-1, self._before)
         previous = self._reported
-        if best_index >= previous:
+        # The filter alone moves the cursor by small steps; leaps (restarts, skipped bars) are the relocator's,
+        # which needs whole notes to agree, so a run of matching pitches ahead cannot drag the cursor there.
+        if previous < 0 or previous <= best_index <= previous + cfg.max_report_step:
             self._reported = best_index
             self._backtrack_count = 0
-        else:
+        elif previous - cfg.max_report_back <= best_index < previous:  # a short step back, once it holds
             self._backtrack_count = self._backtrack_count + 1 if best_mass > 0.7 else 0
             if self._backtrack_count >= cfg.backtrack_hops:
                 self._reported = best_index

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inference.pitch.onsets import BandFluxOnsets
 from inference.types import HOP_SAMPLES, SAMPLE_RATE, PitchFrame
 
 
@@ -38,29 +39,22 @@ class YinConfig:
 class YinTracker:
     """Callable tracker: ``tracker(hop) -> PitchFrame`` for consecutive hops of ``HOP_SAMPLES`` samples."""
 
-    N_BANDS = 12
-    SPECTRUM_SIZE = 512
-
     def __init__(self, config: YinConfig | None = None) -> None:
         self.config = config or YinConfig()
         cfg = self.config
         self.tau_min = max(2, int(cfg.sample_rate / cfg.fmax_hz))
         self.tau_max = int(np.ceil(cfg.sample_rate / cfg.fmin_hz))
         self.span = cfg.window + self.tau_max
-        self.buffer_size = max(1024, self.span, self.SPECTRUM_SIZE)
+        self.buffer_size = max(1024, self.span, BandFluxOnsets.SPECTRUM_SIZE)
         self._nfft = 1 << int(np.ceil(np.log2(self.span + cfg.window)))
-        self._spectrum_window = np.hanning(self.SPECTRUM_SIZE).astype(np.float32)
-        freqs = np.fft.rfftfreq(self.SPECTRUM_SIZE, 1.0 / cfg.sample_rate)
-        edges = np.geomspace(80.0, cfg.sample_rate / 2, self.N_BANDS + 1)
-        self._band_of_bin = np.clip(np.searchsorted(edges, freqs) - 1, 0, self.N_BANDS - 1)
-        self._low_bins = freqs < 80.0
+        self._onsets = BandFluxOnsets(cfg.sample_rate, cfg.onset_db)
         self.reset()
 
     def reset(self) -> None:
         """Forget all audio: the next hop starts a fresh stream at t = 0."""
         self._buffer = np.zeros(self.buffer_size, dtype=np.float32)
         self._hops = 0
-        self._prev_bands_db = np.full(self.N_BANDS, -120.0)
+        self._onsets.reset()
         self._recent_f0: deque[float] = deque(maxlen=3)
 
     def __call__(self, hop: np.ndarray) -> PitchFrame:
@@ -73,7 +67,7 @@ class YinTracker:
         self._hops += 1
         t = self._hops * HOP_SAMPLES / self.config.sample_rate if n == HOP_SAMPLES else self._time_for(n)
         rms = float(np.sqrt(np.mean(np.square(hop, dtype=np.float64)))) if n else 0.0
-        energy_onset = self._band_energy_onset()
+        energy_onset = self._onsets(self._buffer)
         if rms < self.config.silence_rms:
             self._recent_f0.clear()
             return PitchFrame(t=t, f0_hz=0.0, voicing=0.0, rms=rms, onset=0.0)
@@ -128,24 +122,6 @@ class YinTracker:
         if voicing < 1.0 - 2.0 * cfg.threshold or tau >= tau_max - 1:
             return 0.0, voicing
         return cfg.sample_rate / refined, voicing
-
-    def _band_energy_onset(self) -> float:
-        """Onset strength from the rise of log band energies since the previous hop (a spectral flux)."""
-        segment = self._buffer[-self.SPECTRUM_SIZE :] * self._spectrum_window
-        power = np.abs(np.fft.rfft(segment)) ** 2
-        power[self._low_bins] = 0.0
-        bands = np.bincount(self._band_of_bin, weights=power, minlength=self.N_BANDS)
-        bands_db = 10.0 * np.log10(bands + 1e-9)
-        # Only bands clearly above the floor may vote, so noise flicker in empty bands is ignored.
-        loud = bands_db > bands_db.max() - 40.0
-        rise = np.clip(bands_db - self._prev_bands_db, 0.0, 30.0)
-        self._prev_bands_db = bands_db
-        weights = np.where(loud, bands, 0.0)
-        total = float(np.sum(weights))
-        if total <= 0.0:
-            return 0.0
-        flux_db = float(np.sum(rise * weights)) / total
-        return float(np.clip((flux_db - 1.0) / self.config.onset_db, 0.0, 1.0))
 
     def _pitch_jump_onset(self, f0: float, voicing: float) -> float:
         """Onset strength from a jump of the voiced pitch against the last few voiced hops."""

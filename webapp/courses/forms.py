@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from inference.scores import FORMATS, MAX_SCORE_BYTES
@@ -28,6 +30,18 @@ class LessonForm(forms.Form):
         label="Target tempo (quarter notes per minute)",
         help_text="Empty: the written tempo.",
     )
+    follower = forms.ChoiceField(
+        required=False,
+        label="Score follower",
+        help_text="Which listening algorithm follows the learner; the default suits most pieces.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from inference.following import FOLLOWER_LABELS
+
+        super().__init__(*args, **kwargs)
+        choices = [("", "Site default")] + [(name, label) for name, label in FOLLOWER_LABELS.items()]
+        self.fields["follower"].choices = choices
 
     def clean_score(self) -> object:
         upload = self.cleaned_data["score"]

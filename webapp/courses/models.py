@@ -84,6 +84,9 @@ class Lesson(models.Model):
     instructions = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
     tempo_bpm = models.FloatField(null=True, blank=True, help_text="Target tempo; empty means the written tempo.")
+    follower = models.CharField(
+        max_length=32, blank=True, help_text="Score follower for this lesson; empty means the site default."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,3 +98,10 @@ class Lesson(models.Model):
     @property
     def target_bpm(self) -> float:
         return self.tempo_bpm or self.piece.tempo_bpm
+
+    @property
+    def follower_name(self) -> str:
+        """The follower takes of this lesson use: the lesson's choice, else ``ETUDE_FOLLOWER``."""
+        from django.conf import settings
+
+        return self.follower or settings.ETUDE_FOLLOWER

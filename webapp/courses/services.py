@@ -70,7 +70,12 @@ def create_lesson(
     title: str = "",
     instructions: str = "",
     tempo_bpm: float | None = None,
+    follower: str = "",
 ) -> Lesson:
+    from inference.following import FOLLOWERS
+
+    if follower and follower not in FOLLOWERS:
+        raise ValueError(f"unknown follower {follower!r}; choose one of {sorted(FOLLOWERS)}")
     order = course.lessons.count() + 1
     return Lesson.objects.create(
         course=course,
@@ -78,5 +83,6 @@ def create_lesson(
         title=title or piece.title,
         instructions=instructions,
         tempo_bpm=tempo_bpm,
+        follower=follower,
         order=order,
     )

@@ -84,6 +84,10 @@ class PracticeConsumer(AsyncWebsocketConsumer):
             if self.engine is None:
                 return await self._error("not_started", "Nothing to stop: send 'start' first.")
             await self._finish(reason="stopped", is_complete=True)
+        elif kind == "push_to_talk":  # the learner holds the talk key: what follows is a spoken command
+            if self.engine is None:
+                return await self._error("not_started", "Push-to-talk needs a started take.")
+            await self.engine.push_to_talk(message.get("down") is True)
         else:
             await self._error("unknown_type", f"Unknown message type {str(kind)[:40]!r}.")
 
@@ -105,7 +109,8 @@ class PracticeConsumer(AsyncWebsocketConsumer):
             notes=self.take.lesson.piece.notes,
             tempo_factor=tempo,
             from_measure=measure,
-            follower=settings.ETUDE_FOLLOWER,
+            follower=self.take.lesson.follower or settings.ETUDE_FOLLOWER,
+            tolerances=self.take.tolerances,
         )
         try:
             self.engine = await open_session(self.take.pk, options, self._on_events)

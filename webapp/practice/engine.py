@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
@@ -43,6 +43,8 @@ class TakeOptions:
     tempo_factor: float
     from_measure: int
     follower: str
+    tolerances: dict[str, float] = field(default_factory=dict)
+    """``inference.feedback.Tolerances`` as a dict (empty: the defaults)."""
 
 
 @dataclass
@@ -53,6 +55,7 @@ class TakeOutcome:
 
 class EngineSession(Protocol):
     async def feed(self, pcm16: bytes) -> None: ...
+    async def push_to_talk(self, is_down: bool) -> None: ...
     async def finish(self) -> TakeOutcome: ...
     async def abort(self) -> None: ...
 
@@ -96,6 +99,12 @@ class LocalSession:
         if events:
             await self.on_events(events)
 
+    async def push_to_talk(self, is_down: bool) -> None:
+        loop = asyncio.get_running_loop()
+        events = await loop.run_in_executor(_thread_pool(), self.runner.push_to_talk, is_down)
+        if events:
+            await self.on_events(events)
+
     async def finish(self) -> TakeOutcome:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(_thread_pool(), self.runner.finish)
@@ -114,9 +123,20 @@ class TakeRunner:
 
         self._decode = pcm16_to_float  # looked up once, not on every 20 ms frame
         notes = [ScoreNote.from_dict(n) for n in options.notes]
+        from inference.feedback import Tolerances
+
         self.session = TakeSession(
-            notes, follower=options.follower, tempo_factor=options.tempo_factor, from_measure=options.from_measure
+            notes,
+            follower=options.follower,
+            tempo_factor=options.tempo_factor,
+            from_measure=options.from_measure,
+            tolerances=Tolerances.from_dict(options.tolerances),
+            listener=_command_listener(),
         )
+
+    def push_to_talk(self, is_down: bool) -> list[dict[str, Any]]:
+        listener = self.session.listener
+        return listener.push_to_talk(is_down) if listener is not None else []
 
     def feed(self, pcm16: bytes) -> list[dict[str, Any]]:
         return self.session.feed(self._decode(pcm16))
@@ -127,6 +147,15 @@ class TakeRunner:
             verdicts=[v.to_event() for v in verdicts],
             summary={k: v for k, v in summary.to_event().items() if k != "type"},
         )
+
+
+def _command_listener() -> Any:
+    """The take's spoken-command listener (inference.speech), or None when ETUDE_VOICE_COMMANDS is off."""
+    if not settings.ETUDE_VOICE_COMMANDS:
+        return None
+    from inference.speech.listener import CommandListener, ListenerConfig
+
+    return CommandListener(ListenerConfig(engine=settings.ETUDE_SPEECH_ENGINE))
 
 
 # -- separate worker processes ------------------------------------------------------------------------------
@@ -164,6 +193,7 @@ class RemoteSession:
                 "tempo_factor": self.options.tempo_factor,
                 "from_measure": self.options.from_measure,
                 "follower": self.options.follower,
+                "tolerances": self.options.tolerances,
             },
         )
         try:
@@ -181,6 +211,10 @@ class RemoteSession:
             await layer.send(self.worker_channel, {"type": "take.frame", "take_id": self.take_id, "pcm": pcm16})
         except Exception as exc:  # ChannelFull: the worker is not keeping up
             raise EngineError("server_busy", "The listening worker is overloaded; audio was dropped.") from exc
+
+    async def push_to_talk(self, is_down: bool) -> None:
+        message = {"type": "take.push_to_talk", "take_id": self.take_id, "down": is_down}
+        await get_channel_layer().send(self.worker_channel, message)
 
     async def finish(self) -> TakeOutcome:
         assert self._finished is not None

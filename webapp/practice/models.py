@@ -15,6 +15,11 @@ class TakeStatus(models.TextChoices):
     INTERRUPTED = "interrupted", "Interrupted"
 
 
+class VerdictSource(models.TextChoices):
+    LIVE = "live", "Live (as heard during the take)"
+    FINAL = "final", "Final (offline alignment of the whole take)"
+
+
 class Take(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="takes")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="takes")
@@ -29,7 +34,14 @@ class Take(models.Model):
     accuracy = models.FloatField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     audio = models.FileField(upload_to="takes/%Y/%m/", blank=True)
+    """16 kHz mono 16-bit WAV of the take, at most ``FrameLimits.max_take_s`` (20 min, 38.4 MB)."""
     end_reason = models.CharField(max_length=64, blank=True)
+    tolerances = models.JSONField(
+        default=dict, blank=True, help_text="inference.feedback.Tolerances as a dict; empty means the defaults."
+    )
+    verdict_source = models.CharField(max_length=8, choices=VerdictSource.choices, default=VerdictSource.LIVE)
+    realigned_at = models.DateTimeField(null=True, blank=True)
+    realign_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,12 +1,15 @@
-"""State changes for takes: create, start, record live verdicts, finish."""
+"""State changes for takes: create, start, record live verdicts, finish, re-align offline."""
 
 from __future__ import annotations
 
 import io
+import logging
+import threading
 import wave
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +17,9 @@ from django.utils import timezone
 from webapp.accounts.models import User
 from webapp.courses.models import Lesson
 from webapp.courses.selectors import can_practise
-from webapp.practice.models import NoteResult, Take, TakeStatus
+from webapp.practice.models import NoteResult, Take, TakeStatus, VerdictSource
+
+logger = logging.getLogger(__name__)
 
 MIN_TEMPO_FACTOR = 0.25
 MAX_TEMPO_FACTOR = 2.0
@@ -44,13 +49,31 @@ def check_take_options(lesson: Lesson, tempo_factor: Any, from_measure: Any) -> 
     return tempo, measure
 
 
-def create_take(user: User, lesson: Lesson, *, tempo_factor: Any = 1.0, from_measure: Any = None) -> Take:
+def check_tolerances(tolerances: Any) -> dict[str, float]:
+    """Validated ``inference.feedback.Tolerances`` as a dict (empty for none); raise ``TakeError`` otherwise."""
+    from inference.feedback import Tolerances
+
+    if not tolerances:
+        return {}
+    if not isinstance(tolerances, dict):
+        raise TakeError("invalid_options", "tolerances must be an object.")
+    try:
+        return Tolerances.from_dict(tolerances).to_dict()
+    except (TypeError, ValueError) as exc:
+        raise TakeError("invalid_options", str(exc)) from exc
+
+
+def create_take(
+    user: User, lesson: Lesson, *, tempo_factor: Any = 1.0, from_measure: Any = None, tolerances: Any = None
+) -> Take:
     if not can_practise(user, lesson):
         raise PermissionError("You are not enrolled in this lesson's course.")
     if from_measure is None:
         from_measure = lesson.piece.first_measure
     tempo, measure = check_take_options(lesson, tempo_factor, from_measure)
-    return Take.objects.create(user=user, lesson=lesson, tempo_factor=tempo, from_measure=measure)
+    return Take.objects.create(
+        user=user, lesson=lesson, tempo_factor=tempo, from_measure=measure, tolerances=check_tolerances(tolerances)
+    )
 
 
 def start_take(take: Take, *, tempo_factor: float, from_measure: int, follower: str) -> Take:
@@ -92,7 +115,78 @@ def finish_take(
     take.end_reason = reason[:64]
     if pcm16:
         take.audio.save(f"take-{take.pk}.wav", ContentFile(pcm16_to_wav(pcm16, sample_rate)), save=False)
+    take.verdict_source = VerdictSource.LIVE
     take.save()
+    if pcm16 and settings.ETUDE_REALIGN_TAKES:
+        duration = len(pcm16) / 2 / sample_rate
+        transaction.on_commit(lambda: _schedule_safely(take.pk, duration))
+    return take
+
+
+def schedule_realign(take_id: int, *, duration_s: float) -> None:
+    """Queue the offline re-alignment of a finished take. With eager Celery (the embedded default) a take of
+    up to ``ETUDE_REALIGN_INLINE_MAX_S`` is re-aligned before this returns (so the saved take already shows
+    final verdicts); a longer one in a background thread, so the socket is not held up."""
+    from webapp.practice import tasks
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        tasks.realign_take.delay(take_id)
+    elif duration_s <= settings.ETUDE_REALIGN_INLINE_MAX_S:
+        tasks.realign_take.apply(args=(take_id,))
+    else:
+        threading.Thread(target=tasks.realign_take.apply, args=((take_id,),), daemon=True).start()
+
+
+def _schedule_safely(take_id: int, duration_s: float) -> None:
+    try:
+        schedule_realign(take_id, duration_s=duration_s)
+    except Exception:  # a broker outage must not lose the take that was just saved
+        logger.exception("could not schedule the offline alignment of take %s", take_id)
+
+
+def realign_take(take: Take) -> Take:
+    """Replace a finished take's verdicts and summary with the offline alignment of its stored audio.
+
+    Raises ``TakeError`` (``no_audio``, ``take_open``) when there is nothing to align; an alignment failure is
+    recorded on the take (``realign_error``) and re-raised, and the live verdicts stay.
+    """
+    from inference.alignment import align_take
+    from inference.audio import load_audio
+    from inference.feedback import Tolerances
+
+    if take.is_open:
+        raise TakeError("take_open", "The take is still being recorded.")
+    if not take.audio:
+        raise TakeError("no_audio", "This take has no stored audio to align.")
+    try:
+        with take.audio.open("rb") as stored:
+            audio = load_audio(io.BytesIO(stored.read()))
+        result = align_take(
+            take.lesson.piece.score_notes(),
+            audio,
+            Tolerances.from_dict(take.tolerances),
+            tempo_factor=take.tempo_factor,
+            from_measure=take.from_measure,
+        )
+    except Exception as exc:
+        logger.exception("offline alignment of take %s failed", take.pk)
+        Take.objects.filter(pk=take.pk).update(realign_error=f"{type(exc).__name__}: {exc}"[:200])
+        raise
+    return _store_final_verdicts(take, [v.to_event() for v in result.verdicts], result.summary.to_event())
+
+
+@transaction.atomic
+def _store_final_verdicts(take: Take, verdicts: list[dict[str, Any]], summary: dict[str, Any]) -> Take:
+    summary = {k: v for k, v in summary.items() if k != "type"}
+    summary["duration_s"] = take.duration_s  # what was received, as the live summary said
+    take.note_results.all().delete()
+    NoteResult.objects.bulk_create([_note_result(take, v) for v in verdicts])
+    take.summary = summary
+    take.accuracy = summary.get("accuracy")
+    take.verdict_source = VerdictSource.FINAL
+    take.realigned_at = timezone.now()
+    take.realign_error = ""
+    take.save(update_fields=["summary", "accuracy", "verdict_source", "realigned_at", "realign_error"])
     return take
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -30,6 +31,8 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
         "measures": piece.measure_count,
         "first_measure": piece.first_measure,
         "sample_rate": FrameLimits.sample_rate,
+        "voice_url": reverse("practice:voice_command", args=[lesson.pk]) if settings.ETUDE_VOICE_COMMANDS else "",
+        **_neighbour_lesson_urls(lesson),
     }
     recent = selectors.history_for(request.user).filter(lesson=lesson)[:5]
     context = {
@@ -88,6 +91,35 @@ def take_detail(request: HttpRequest, take_id: int) -> HttpResponse:
     notes = {n["note_id"]: n for n in take.lesson.piece.notes}
     rows = [(r, notes.get(r.note_id)) for r in results]
     return render(request, "practice/take_detail.html", {"take": take, "rows": rows})
+
+
+@login_required
+@require_POST
+def voice_command(request: HttpRequest, lesson_id: int) -> JsonResponse:
+    """A spoken command between takes: the body is 16 kHz Int16 PCM; the answer is text and intent."""
+    _practisable_lesson(request, lesson_id)
+    from inference.audio import pcm16_to_float
+    from inference.speech.offline import MAX_CLIP_S, ClipError, transcribe_clip
+
+    body = request.body
+    if not settings.ETUDE_VOICE_COMMANDS:
+        return JsonResponse({"error": "voice_off", "message": "Voice commands are turned off here."}, status=404)
+    if len(body) % 2 or len(body) > MAX_CLIP_S * FrameLimits.sample_rate * 2:
+        message = f"Send at most {MAX_CLIP_S:g} s of 16 kHz Int16 mono PCM (an even number of bytes)."
+        return JsonResponse({"error": "bad_audio", "message": message}, status=400)
+    try:
+        result = transcribe_clip(pcm16_to_float(body), engine=settings.ETUDE_SPEECH_ENGINE)
+    except ClipError as exc:
+        return JsonResponse({"error": "bad_audio", "message": str(exc)}, status=400)
+    return JsonResponse({"type": "command", "source": "push_to_talk", **result})
+
+
+def _neighbour_lesson_urls(lesson: Lesson) -> dict[str, str]:
+    """Where "next exercise" and "previous exercise" lead: the course's lessons in their order."""
+    ids = list(Lesson.objects.filter(course_id=lesson.course_id).order_by("order", "id").values_list("id", flat=True))
+    at = ids.index(lesson.pk)
+    url = lambda i: reverse("practice:lesson", args=[ids[i]]) if 0 <= i < len(ids) else ""  # noqa: E731
+    return {"next_lesson_url": url(at + 1), "previous_lesson_url": url(at - 1)}
 
 
 def _practisable_lesson(request: HttpRequest, lesson_id: int) -> Lesson:

@@ -61,6 +61,7 @@ class InferenceWorker:
             tempo_factor=float(message["tempo_factor"]),
             from_measure=int(message["from_measure"]),
             follower=str(message["follower"]),
+            tolerances=dict(message.get("tolerances") or {}),
         )
         loop = asyncio.get_running_loop()
         try:
@@ -84,6 +85,10 @@ class InferenceWorker:
                 kind = message.get("type")
                 if kind == "take.frame":
                     events = await loop.run_in_executor(self.pool, runner.feed, message["pcm"])
+                    if events:
+                        await self.layer.send(reply_to, {"type": "take.events", "events": events})
+                elif kind == "take.push_to_talk":
+                    events = await loop.run_in_executor(self.pool, runner.push_to_talk, bool(message.get("down")))
                     if events:
                         await self.layer.send(reply_to, {"type": "take.events", "events": events})
                 elif kind == "take.finish":

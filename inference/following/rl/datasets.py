@@ -1,8 +1,9 @@
 """Which tunes the agent trains and is tested on, and turning them into game tracks.
 
 Nottingham melodies (``../shared/data/nottingham/MIDI/melody``) are split by a hash of the file name, so the
-split never depends on what else is in the folder: about one tune in eight is held out for testing, and
-``inference.bench.following`` draws its Nottingham tunes from the same held-out set.
+split never depends on what else is in the folder: about one tune in eight is held out for testing. Every
+tune that ``inference.bench.following`` may draw for its Nottingham set (named ``<file>-<n>`` there, the
+MIDI file ``<file><n>.mid`` here) is held out too, so the agent is never benchmarked on a tune it trained on.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import sys
 import zlib
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +29,23 @@ MAX_NOTES = 96
 """Tunes are cut to their first notes: long enough to test tracking, short enough to train fast."""
 
 
+BENCH_TUNES_DRAWN = 24
+"""How many tunes the full following benchmark draws (it considers three candidates per tune)."""
+
+
+@cache
+def _benchmark_tunes() -> frozenset[str]:
+    from inference.bench.performances import nottingham_tunes
+
+    try:
+        return frozenset("".join(name.rsplit("-", 1)) for name, _ in nottingham_tunes(BENCH_TUNES_DRAWN))
+    except OSError:
+        return frozenset()
+
+
 def is_test_tune(name: str) -> bool:
-    return zlib.crc32(Path(name).stem.encode()) % TEST_SHARE == 0
+    stem = Path(name).stem
+    return zlib.crc32(stem.encode()) % TEST_SHARE == 0 or stem in _benchmark_tunes()
 
 
 def nottingham_files(split: str, root: Path = NOTTINGHAM_MELODY) -> list[Path]:

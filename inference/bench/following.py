@@ -1,0 +1,215 @@
+"""Score-following benchmark: ``python -m inference.bench.following --json [--quick] [--follower NAME ...]``.
+
+Every follower hears each test performance in 20 ms chunks, strictly causally, and for each score onset (a
+chord's onset is its earliest note) we take the audio time at which it first reported reaching it. Reported
+per data set and follower: the share of onsets (the first excluded) within 50/100/300/1000 ms of the truth,
+the median error, the share of pieces never off by more than 1 s (an onset never reached counts as off),
+per-chunk CPU time p50/p95 (thread CPU time, so other load on the machine does not count) and the
+real-time factor. The anchors (pymatchmaker's arzt, dixon and skf, named ``mm_*``) run on the same audio
+in the same run. Data sets: ``nottingham``, ``vienna``, ``k265`` and ``degraded`` (see performances.py and
+degrade.py). Progress goes to stderr; the JSON result is the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core per follower, as in the live path
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from inference.bench import degrade, performances  # noqa: E402
+from inference.bench.anchors import ANCHORS, AnchorRun, anchor_python, collect_anchors, start_anchors  # noqa: E402
+from inference.bench.performances import Performance  # noqa: E402
+from inference.following import FOLLOWERS, make_follower  # noqa: E402
+from inference.following.offline_run import run_follower  # noqa: E402
+
+WINDOWS_S = (0.05, 0.1, 0.3, 1.0)
+DATASETS = ("nottingham", "vienna", "k265", "degraded")
+QUICK_EXCERPT_S = 20.0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_performances(quick: bool, datasets: Sequence[str]) -> list[Performance]:
+    """The test set: full = 24 melodies, 44 piano performances, K265, 27 degraded takes; quick = 20 s excerpts
+    of 2 melodies and 2 piano performances, K265 and 3 degraded takes."""
+    wanted = set(datasets)
+    melodies = performances.nottingham(2 if quick else 24) if {"nottingham", "degraded"} & wanted else []
+    pianos = performances.vienna([1] if quick else range(1, 12)) if {"vienna", "degraded"} & wanted else []
+    k265 = performances.k265() if {"k265", "degraded"} & wanted else []
+    if quick:
+        melodies = [performances.excerpt(p, QUICK_EXCERPT_S) for p in melodies]
+        pianos = [performances.excerpt(p, QUICK_EXCERPT_S) for p in pianos[:2]]
+    found = [p for p in melodies + pianos + k265 if p.dataset in wanted]
+    if "degraded" in wanted:
+        found += degraded_set(quick, melodies, pianos, k265)
+    return found
+
+
+def degraded_set(
+    quick: bool, melodies: list[Performance], pianos: list[Performance], k265: list[Performance]
+) -> list[Performance]:
+    """Room + noise, wrong notes, a restart and skipped bars, on a few melodies, pianos and K265."""
+    midi = {p.name: performances.cache_dir("nottingham") / f"{p.name}.mid" for p in melodies}
+    vienna_midi = performances.DATA / "vienna4x22" / "midi"
+    if quick:
+        return [degrade.room_and_noise(k265[0]), degrade.restart(melodies[0]), degrade.skip(pianos[0])]
+    bases = melodies[:4] + [p for p in pianos if p.name.endswith("_p01")] + k265
+    found = []
+    for base in bases:
+        found += [degrade.room_and_noise(base), degrade.restart(base), degrade.skip(base)]
+        if base.dataset == "nottingham":
+            found.append(degrade.wrong_notes(base, midi[base.name]))
+        elif base.dataset == "vienna":
+            found.append(degrade.wrong_notes(base, vienna_midi / f"{base.name}.mid"))
+    return found
+
+
+def errors_of(perf: Performance, reached: Sequence[float | None]) -> np.ndarray:
+    """|reach - truth| per played onset group after the first played one; inf where never reached."""
+    played = np.flatnonzero(np.isfinite(perf.truth))[1:]
+    times = np.array([np.inf if reached[i] is None else reached[i] for i in played], dtype=float)
+    return np.abs(times - perf.truth[played])
+
+
+def run_ours(perf: Performance, name: str) -> dict[str, Any]:
+    audio = perf.audio()
+    follower = make_follower(name, perf.notes, tempo_factor=perf.tempo_factor)
+    began = time.thread_time()
+    run = run_follower(follower, audio, name=name, clock=time.thread_time)
+    compute_s = time.thread_time() - began
+    return {
+        "errors": errors_of(perf, run.group_reached_s),
+        "chunk_ms": run.chunk_ms,
+        "compute_s": compute_s,
+        "audio_s": run.audio_s,
+        "lost_s": run.lost_s,
+    }
+
+
+def score(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pooled figures of one follower over the pieces of one data set."""
+    errors = np.concatenate([r["errors"] for r in results])
+    chunks = np.concatenate([r["chunk_ms"] for r in results])
+    figures = {f"w{int(w * 1000)}": round(float(np.mean(errors <= w)), 4) for w in WINDOWS_S}
+    figures["never_lost"] = round(float(np.mean([np.all(r["errors"] <= 1.0) for r in results])), 4)
+    figures["chunk_ms_p95"] = round(float(np.percentile(chunks, 95)), 4)
+    details = {
+        "median_error_ms": round(float(np.median(errors)) * 1000, 1),
+        "chunk_ms_p50": round(float(np.percentile(chunks, 50)), 4),
+        "rtf": round(sum(r["compute_s"] for r in results) / sum(r["audio_s"] for r in results), 5),
+        "pieces": len(results),
+        "onsets": int(errors.size),
+    }
+    return {"summary": figures, "details": details}
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print the JSON result as the last stdout line")
+    parser.add_argument("--quick", action="store_true", help="a small subset (under 5 minutes)")
+    parser.add_argument("--follower", action="append", help="follower to run (repeatable); default: all + anchors")
+    parser.add_argument("--dataset", action="append", choices=DATASETS, help="data set (repeatable); default all")
+    parser.add_argument("--no-anchors", action="store_true", help="skip the pymatchmaker anchors")
+    args = parser.parse_args(argv)
+    names = args.follower or [*sorted(FOLLOWERS), *ANCHORS]
+    unknown = [n for n in names if n not in FOLLOWERS and n not in ANCHORS]
+    if unknown:
+        parser.error(f"unknown follower(s) {unknown}; choose from {sorted(FOLLOWERS) + list(ANCHORS)}")
+    ours = [n for n in names if n in FOLLOWERS]
+    anchors = [] if args.no_anchors else [n for n in names if n in ANCHORS]
+    began = time.perf_counter()
+    log("building test performances (cached under var/bench-cache) ...")
+    perfs = build_performances(args.quick, args.dataset or DATASETS)
+    log(f"{len(perfs)} performances, {sum(len(p.audio()) for p in perfs) / 16000:.0f} s of audio")
+    per_piece: dict[str, dict[str, Any]] = {}
+    anchor_note, python = "anchors not requested", None
+    if anchors:
+        python, anchor_note = anchor_python()
+        log(anchor_note)
+    proc = start_anchors(python, perfs, anchors) if python else None
+    for perf in perfs:
+        key = f"{perf.dataset}/{perf.name}"
+        for name in ours:
+            per_piece.setdefault(key, {})[name] = run_ours(perf, name)
+        log(f"  ours      {key}: " + ", ".join(f"{n} {np.mean(per_piece[key][n]['errors'] <= 0.1):.2f}" for n in ours))
+    if proc is not None:
+        for (key, name), run in collect_anchors(proc, perfs).items():
+            per_piece.setdefault(key, {})[name] = _anchor_result(run, key, perfs)
+    return report(perfs, per_piece, ours + anchors, anchor_note, args, time.perf_counter() - began)
+
+
+def _anchor_result(run: AnchorRun | str, key: str, perfs: list[Performance]) -> dict[str, Any]:
+    perf = next(p for p in perfs if f"{p.dataset}/{p.name}" == key)
+    if isinstance(run, str):
+        log(f"  anchor failed on {key}: {run}")
+        return {"error": run}
+    return {
+        "errors": errors_of(perf, run.group_reached_s),
+        "chunk_ms": run.chunk_ms,
+        "compute_s": run.compute_s,
+        "audio_s": len(perf.audio()) / 16000,
+    }
+
+
+def report(
+    perfs: list[Performance],
+    per_piece: dict[str, dict[str, Any]],
+    names: list[str],
+    anchor_note: str,
+    args: argparse.Namespace,
+    wall_s: float,
+) -> dict[str, Any]:
+    summary: dict[str, dict[str, Any]] = {}
+    details: dict[str, dict[str, Any]] = {}
+    pieces: list[dict[str, Any]] = []
+    for dataset in dict.fromkeys(p.dataset for p in perfs):
+        keys = [f"{p.dataset}/{p.name}" for p in perfs if p.dataset == dataset]
+        for name in names:
+            results = [per_piece[k][name] for k in keys if name in per_piece.get(k, {})]
+            results = [r for r in results if "errors" in r]
+            if results:
+                scored = score(results)
+                summary.setdefault(dataset, {})[name] = scored["summary"]
+                details.setdefault(dataset, {})[name] = scored["details"]
+    for perf in perfs:
+        key = f"{perf.dataset}/{perf.name}"
+        row: dict[str, Any] = {"piece": key, "variant": perf.variant, "tempo_factor": round(perf.tempo_factor, 3)}
+        for name, result in per_piece.get(key, {}).items():
+            row[name] = {"error": result["error"]} if "error" in result else {
+                "w100": round(float(np.mean(result["errors"] <= 0.1)), 3),
+                "max_error_s": round(float(np.max(result["errors"])), 3) if result["errors"].size else None,
+            }
+        pieces.append(row)
+    result = {
+        "summary": summary,
+        "details": details,
+        "pieces": pieces,
+        "anchors": anchor_note,
+        "quick": bool(args.quick),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        "wall_s": round(wall_s, 1),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for dataset, rows in summary.items():
+            for name, figures in rows.items():
+                print(f"{dataset:11s} {name:9s} " + " ".join(f"{k}={v}" for k, v in figures.items()))
+    return result
+
+
+if __name__ == "__main__":
+    main()

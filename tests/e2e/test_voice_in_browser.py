@@ -1,0 +1,61 @@
+"""Voice commands in a real browser: the fake microphone says "tempo eighty" during a take; the page obeys.
+
+The speech goes the whole live way: getUserMedia, the AudioWorklet, the practice socket, the server's command
+listener (Silero VAD, Whisper) and back as a ``command`` event that voice.js carries out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.audio import resample, write_wav
+from inference.speech.synthetic import speak
+from tests.conftest import ARTIFACTS, require_binary
+from tests.e2e.conftest import CHROMIUM_FLAGS
+
+pytestmark = pytest.mark.e2e
+
+WAV_RATE = 44_100
+
+
+def test_a_spoken_tempo_change_moves_the_tempo_slider(etude_server, chromium_path, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    require_binary("espeak-ng")
+    speech = resample(speak("tempo eighty", "en-us", 150), 16_000, WAV_RATE)
+    wav = tmp_path / "tempo-eighty.wav"
+    silence = np.zeros(int(1.5 * WAV_RATE), dtype=np.float32)
+    write_wav(wav, np.concatenate((silence, 4 * speech, silence, silence)), WAV_RATE)  # Chromium loops the file
+    args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=args)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{etude_server}/accounts/login/")
+        page.fill("#id_username", "learner")
+        page.fill("#id_password", "practise-etude")
+        page.click("button[type=submit]")
+        page.click("text=Etude demo: folk tunes and a chorale")
+        page.click("text=Schlaf, Kindlein, schlaf")
+        lesson_bpm = page.evaluate("JSON.parse(document.getElementById('lesson-config').textContent).tempo_bpm")
+
+        page.click("#start-stop")
+        page.wait_for_function("document.body.dataset.state === 'listening'", timeout=20_000)
+        page.wait_for_function(
+            "(window.etude.voice?.heard || []).some((h) => h.intent.name === 'tempo')", timeout=45_000
+        )
+        heard = page.evaluate("window.etude.voice.heard")
+        slider = int(page.input_value("#tempo"))
+        shown = page.inner_text("#voice-heard")
+        page.screenshot(path=str(ARTIFACTS / "e2e-voice-command.png"), full_page=True)
+        page.click("#start-stop")
+        page.wait_for_function("document.body.dataset.state === 'done'", timeout=20_000)
+        browser.close()
+
+    assert not errors, errors
+    assert heard[0]["intent"] == {"name": "tempo", "bpm": 80}, heard
+    expected = min(150, max(50, round(100 * 80 / lesson_bpm / 5) * 5))  # the slider moves in 5 % steps
+    assert abs(slider - expected) <= 5, (slider, expected, lesson_bpm)
+    assert "Tempo 80" in shown, shown
