@@ -94,11 +94,14 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         for i in np.flatnonzero(beats <= beat + 1e-6):
             if reached[i] is None:
                 reached[i] = t
+    # The same with pymatchmaker's own frame times (perf_time), for comparison with its published figures.
+    labelled = [None if r is None else r - 2 * hop_s for r in reached]
     n = min(len(feature_s), len(step_s))
     frame_ms = (1000.0 * (np.array(feature_s[-n:]) + np.array(step_s[-n:]))).tolist() if n else []
     return {
         "onset_q": (quarters - quarters.min()).tolist(),
         "reached_s": reached,
+        "reached_label_s": labelled,
         "frame_ms": frame_ms,
         "hop_s": hop_s,
         "wall_s": time.perf_counter() - began,

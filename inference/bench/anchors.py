@@ -32,6 +32,8 @@ class AnchorRun:
     """First-reach times per onset group of one performance, and compute per 20 ms of audio."""
 
     group_reached_s: list[float | None]
+    group_labelled_s: list[float | None]
+    """The same with pymatchmaker's own frame times, two of its hops earlier than the decision could be made."""
     chunk_ms: np.ndarray
     """CPU ms per frame, scaled to a 20 ms chunk (the anchors' frames are 16-45 ms long)."""
     compute_s: float
@@ -110,11 +112,15 @@ def _to_run(perf: Performance, result: dict) -> AnchorRun:  # type: ignore[type-
     onset_q = np.asarray(result["onset_q"], dtype=float)
     order = np.argsort(onset_q)
     onset_q = onset_q[order]
-    reached_at = [result["reached_s"][i] for i in order]
-    reached: list[float | None] = []
-    for group in groups:
-        index = int(np.searchsorted(onset_q, group.onset_q - origin - 1e-3))
-        reached.append(reached_at[index] if index < len(reached_at) else None)
+    mapped: dict[str, list[float | None]] = {}
+    for field in ("reached_s", "reached_label_s"):
+        reached_at = [result[field][i] for i in order]
+        mapped[field] = []
+        for group in groups:
+            index = int(np.searchsorted(onset_q, group.onset_q - origin - 1e-3))
+            mapped[field].append(reached_at[index] if index < len(reached_at) else None)
     frame_ms = np.asarray(result["frame_ms"], dtype=float)
     scale = HOP_SECONDS / float(result["hop_s"])
-    return AnchorRun(group_reached_s=reached, chunk_ms=frame_ms * scale, compute_s=float(frame_ms.sum()) / 1000)
+    return AnchorRun(
+        group_reached_s=mapped["reached_s"], group_labelled_s=mapped["reached_label_s"], chunk_ms=frame_ms * scale, compute_s=float(frame_ms.sum()) / 1000
+    )

@@ -92,6 +92,7 @@ def run_ours(perf: Performance, name: str) -> dict[str, Any]:
     compute_s = time.thread_time() - began
     return {
         "errors": errors_of(perf, run.group_reached_s),
+        "errors_own_timing": errors_of(perf, run.group_labelled_s),
         "chunk_ms": run.chunk_ms,
         "compute_s": compute_s,
         "audio_s": run.audio_s,
@@ -113,6 +114,9 @@ def score(results: list[dict[str, Any]]) -> dict[str, Any]:
         "pieces": len(results),
         "onsets": int(errors.size),
     }
+    if all("errors_own_timing" in r for r in results):  # anchors: also as pymatchmaker times its frames
+        own = np.concatenate([r["errors_own_timing"] for r in results])
+        details["own_frame_timing"] = {f"w{int(w * 1000)}": round(float(np.mean(own <= w)), 4) for w in WINDOWS_S}
     return {"summary": figures, "details": details}
 
 
@@ -158,6 +162,7 @@ def _anchor_result(run: AnchorRun | str, key: str, perfs: list[Performance]) -> 
         return {"error": run}
     return {
         "errors": errors_of(perf, run.group_reached_s),
+        "errors_own_timing": errors_of(perf, run.group_labelled_s),
         "chunk_ms": run.chunk_ms,
         "compute_s": run.compute_s,
         "audio_s": len(perf.audio()) / 16000,

@@ -211,4 +211,3 @@ def personal_course(user: User) -> Course:
     )
     Enrollment.objects.get_or_create(course=course, learner=user)
     return course
-

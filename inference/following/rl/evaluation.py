@@ -95,3 +95,20 @@ def constant_speed_policy(obs: Observation) -> np.ndarray:
     logits = np.zeros((len(obs.speed), 3), dtype=np.float32)
     logits[:, 1] = 1.0
     return logits
+
+
+def track_from_audio(name: str, notes, audio: np.ndarray, onset_times: np.ndarray) -> Track:  # type: ignore[no-untyped-def]
+    """A game track for any recording with known onset-group times (how the following benchmark uses it)."""
+    from inference.following.rl.features import spectrogram
+    from inference.following.rl.performances import Performance
+
+    return Track.from_performance(Performance(name, list(notes), spectrogram(audio), np.asarray(onset_times)))
+
+
+def game_metrics(tracks: Sequence[Track], model_path: str | None = None) -> dict[str, float]:
+    """Tracking ratio and pieces tracked to the end of the shipped (or given) ONNX agent on ``tracks``."""
+    from inference.following.rl.follower import model_path as default_model
+    from inference.runtime import onnx_session
+
+    results = play(onnx_policy(onnx_session(model_path or default_model())), tracks)
+    return summarise(results)

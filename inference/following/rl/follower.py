@@ -88,14 +88,16 @@ class RLFollower:
         self._poor_frames = self._poor_frames + 1 if self._match < LOST_MATCH else 0
 
     def _report(self) -> Position:
-        index = max(self.roll.group_at(self.pos), self.start_index if self.is_started else -1)
-        index = min(index, len(self.groups) - 1)
-        group = self.groups[index] if index >= 0 else self.groups[self.start_index]
+        start = self.groups[self.start_index]
+        if not self.is_started:
+            return Position(self._hops * HOP_SECONDS, -1, (), start.measure, start.beat, start.onset_q, 0.0)
+        index = int(np.clip(self.roll.group_at(self.pos), self.start_index, len(self.groups) - 1))
+        group = self.groups[index]
         seconds = self.pos / NOMINAL_SPEED * FRAME_SECONDS
         return Position(
             t=self._hops * HOP_SECONDS,
             note_index=index,
-            note_ids=group.note_ids if index >= 0 else (),
+            note_ids=group.note_ids,
             measure=group.measure,
             beat=group.beat,
             score_q=_quarters_at(self.groups, seconds),
