@@ -122,5 +122,8 @@ def _to_run(perf: Performance, result: dict) -> AnchorRun:  # type: ignore[type-
     frame_ms = np.asarray(result["frame_ms"], dtype=float)
     scale = HOP_SECONDS / float(result["hop_s"])
     return AnchorRun(
-        group_reached_s=mapped["reached_s"], group_labelled_s=mapped["reached_label_s"], chunk_ms=frame_ms * scale, compute_s=float(frame_ms.sum()) / 1000
+        group_reached_s=mapped["reached_s"],
+        group_labelled_s=mapped["reached_label_s"],
+        chunk_ms=frame_ms * scale,
+        compute_s=float(frame_ms.sum()) / 1000,
     )

@@ -92,7 +92,6 @@ def run_ours(perf: Performance, name: str) -> dict[str, Any]:
     compute_s = time.thread_time() - began
     return {
         "errors": errors_of(perf, run.group_reached_s),
-        "errors_own_timing": errors_of(perf, run.group_labelled_s),
         "chunk_ms": run.chunk_ms,
         "compute_s": compute_s,
         "audio_s": run.audio_s,
@@ -147,12 +146,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for perf in perfs:
         key = f"{perf.dataset}/{perf.name}"
         for name in ours:
-            per_piece.setdefault(key, {})[name] = run_ours(perf, name)
-        log(f"  ours      {key}: " + ", ".join(f"{n} {np.mean(per_piece[key][n]['errors'] <= 0.1):.2f}" for n in ours))
+            try:
+                per_piece.setdefault(key, {})[name] = run_ours(perf, name)
+            except Exception as exc:  # e.g. a registered follower whose model file is missing: report, go on
+                per_piece[key][name] = {"error": f"{type(exc).__name__}: {exc}"}
+        log(f"  ours      {key}: " + ", ".join(_w100(n, per_piece[key][n]) for n in ours))
     if proc is not None:
         for (key, name), run in collect_anchors(proc, perfs).items():
             per_piece.setdefault(key, {})[name] = _anchor_result(run, key, perfs)
     return report(perfs, per_piece, ours + anchors, anchor_note, args, time.perf_counter() - began)
+
+
+def _w100(name: str, result: dict[str, Any]) -> str:
+    if "error" in result:
+        return f"{name} failed ({result['error']})"
+    return f"{name} {np.mean(result['errors'] <= 0.1):.2f}"
 
 
 def _anchor_result(run: AnchorRun | str, key: str, perfs: list[Performance]) -> dict[str, Any]:

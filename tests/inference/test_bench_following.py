@@ -86,7 +86,8 @@ def test_anchor_positions_map_onto_onset_groups(tmp_path: Path) -> None:
     perf = melody_performance(tmp_path)
     onset_q = [float(i) for i in range(24)]
     reached = [float(i) for i in range(12)]
-    result = {"onset_q": onset_q[::2], "reached_s": reached, "reached_label_s": reached, "frame_ms": [1.0, 2.0], "hop_s": 0.04}
+    result = {"onset_q": onset_q[::2], "reached_s": reached, "reached_label_s": reached}
+    result.update(frame_ms=[1.0, 2.0], hop_s=0.04)
     run = _to_run(perf, result)
     assert run.group_reached_s[:4] == [0.0, 1.0, 1.0, 2.0]  # a group counts as reached when a later onset is
     assert run.chunk_ms.tolist() == [0.5, 1.0]  # per 20 ms of audio

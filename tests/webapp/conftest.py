@@ -14,6 +14,12 @@ from webapp.courses.services import create_course, create_lesson, create_piece
 PASSWORD = "a-long-test-password"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    """Hashing with the production hasher costs ~0.3 s per user on this machine and tests make many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def instructor(db) -> User:  # type: ignore[no-untyped-def]
     return create_user("teacher", PASSWORD, role=Role.INSTRUCTOR)
