@@ -33,11 +33,16 @@ from inference.composer.agents import (
 from inference.composer.features import distinct_ngram_ratio, melody_features
 from inference.composer.loop import RATINGS_PER_EPISODE, first_turn, rate_turn
 from inference.composer.raters import RATER_KINDS, SimulatedRater
+from inference.composer.reward_model import LearnerStats, Prior, RewardModel, fit_population_prior, generic_prior
 from inference.composer.track import SCALES, Track, TrackParams
 
 EPISODES = 10
 GAIN_AT = 10
 """``improved_gain_after_10``: the rating of the track heard after 10 ratings minus the first rating."""
+POPULATION_SEED = 1_000_000
+"""Earlier learners of the population prior use seeds from here on, never the measured sessions' seeds."""
+POPULATION_EPISODES = 2
+POPULATION_COHORTS = 3
 SESSION_SCALES = ("major", "minor", "dorian", "mixolydian", "harmonic_minor", "major_pentatonic")
 
 ABLATIONS: dict[str, AgentConfig] = {
@@ -83,6 +88,7 @@ class SessionLog:
     q_entries: int = 0
     per_episode: int = RATINGS_PER_EPISODE
     params: TrackParams = field(default_factory=TrackParams)
+    model_stats: LearnerStats | None = None
 
 
 def session_params(seed: int) -> TrackParams:
@@ -92,11 +98,18 @@ def session_params(seed: int) -> TrackParams:
     )
 
 
-def run_session(config: AgentConfig, kind: str, seed: int, episodes: int = EPISODES) -> SessionLog:
-    """One learner (a simulated rater) with a fresh agent for ``episodes`` episodes."""
+def run_session(
+    config: AgentConfig, kind: str, seed: int, episodes: int = EPISODES, prior: Prior | None = None
+) -> SessionLog:
+    """One learner (a simulated rater) with a fresh agent for ``episodes`` episodes; a planning agent's reward
+    model starts from ``prior`` (the population's, or the generic one)."""
     params = session_params(seed)
     rater = SimulatedRater(kind, seed)
-    agent = OracleAgent(config, params, rater) if config is ORACLE else EditAgent(config, params)
+    if config is ORACLE:
+        agent: EditAgent = OracleAgent(config, params, rater)
+    else:
+        model = RewardModel(prior, config.model_forget) if config.planner == "model" else None
+        agent = EditAgent(config, params, model=model)
     rng = np.random.default_rng(seed)
     per_episode = params.length if config.name == "original_native_episodes" else RATINGS_PER_EPISODE
     log = SessionLog(per_episode=per_episode, params=params)
@@ -116,7 +129,23 @@ def run_session(config: AgentConfig, kind: str, seed: int, episodes: int = EPISO
                 log.credit_pairs.append((outcome.reward, effect))
                 log.actions.append(outcome.credited)
     log.q_entries = len(agent.table)
+    log.model_stats = agent.model.stats if agent.model is not None else None
     return log
+
+
+def population_prior(config: AgentConfig, learners: int, cohorts: int = POPULATION_COHORTS) -> Prior:
+    """The prior a new learner would get in a deployment where ``learners`` earlier learners (other seeds, all
+    rater kinds) each rated ``POPULATION_EPISODES`` episodes with the agent. They arrive in cohorts: the first
+    starts from the generic prior, and each later cohort from the prior fitted on everyone before it."""
+    prior, stats = generic_prior(), []
+    for cohort in np.array_split(np.arange(learners), cohorts):
+        for j in cohort:
+            seed = POPULATION_SEED + int(j)
+            log = run_session(config, RATER_KINDS[int(j) % len(RATER_KINDS)], seed, POPULATION_EPISODES, prior)
+            assert log.model_stats is not None
+            stats.append(log.model_stats)
+        prior = fit_population_prior(stats)
+    return prior
 
 
 def summarise(logs: list[SessionLog]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from inference.composer.qtable import (
     pick_ucb,
     q_update,
 )
+from inference.composer.reward_model import RewardModel, taste_basis
 from inference.composer.track import (
     DENSER,
     DURATIONS,
@@ -90,6 +91,18 @@ class AgentConfig:
     """Compound actions: after the chosen edit, add up to ``max_edits - 1`` more whose Q-value is at least
     ``compound_threshold``, so that a confident agent changes enough for the listener to hear it."""
     compound_threshold: float = 0.5
+    planner: Literal["none", "model"] = "none"
+    """"model": choose edits by the reward model's predicted change of rating plus ``q_weight`` times the
+    Q-value (model-based planning); "none": by the Q-values alone."""
+    plan_depth: int = 1
+    """Edits the planner may chain into one proposal (a beam search over the reward model)."""
+    plan_beam: int = 4
+    q_weight: float = 0.0
+    dyna_updates: int = 0
+    """Dyna: simulated Q-updates from the reward model after each real rating."""
+    acquisition: Literal["mean", "thompson"] = "mean"
+    """Plan with the posterior mean of the reward model, or with one sample of it (Thompson sampling)."""
+    model_forget: float = 1.0
 
 
 ORIGINAL = AgentConfig()
@@ -131,6 +144,12 @@ class EditAgent:
     config: AgentConfig
     params: TrackParams
     table: QTable = field(default_factory=QTable)
+    model: RewardModel | None = None
+    """The learner's reward model (created with the generic prior when the planner needs one and none is given)."""
+
+    def __post_init__(self) -> None:
+        if self.config.planner == "model" and self.model is None:
+            self.model = RewardModel(forget=self.config.model_forget)
 
     def candidates(self, track: Track) -> list[Action]:
         if self.config.skip_no_ops:
@@ -164,6 +183,8 @@ class EditAgent:
 
     def choose(self, track: Track, episode: int, rng: np.random.Generator) -> Edit:
         """The edit to play next: one action, followed by confident extra actions for compound edits."""
+        if self.model is not None and self.config.planner == "model":
+            return self._plan(track, self.model, rng)
         first = self._choose_one(track, episode, rng)
         chosen, current = [first], self.apply(track, first)
         while len(chosen) < self.config.max_edits:
@@ -193,6 +214,57 @@ class EditAgent:
         if c.exploration == "ucb":
             return actions[pick_ucb(values, [n for _, n in estimates], c.ucb_c, rng)]
         return actions[pick_epsilon_greedy(values, self.epsilon(episode), rng, first_on_tie=c.first_on_tie)]
+
+    def observe(self, track: Track, rating: float) -> None:
+        """Let the reward model see one rating (every rating counts, also the first of an episode)."""
+        if self.model is not None:
+            self.model.observe(taste_basis(track, self.params), rating)
+
+    def _plan(self, track: Track, model: RewardModel, rng: np.random.Generator) -> Edit:
+        """Model-based choice: the edit (or chain of up to ``plan_depth`` edits, by beam search) whose result
+        the reward model rates highest above ``track``, plus ``q_weight`` times the first edit's Q-value."""
+        c = self.config
+        mean, cov = model.posterior()
+        weights = rng.multivariate_normal(mean, cov, method="cholesky") if c.acquisition == "thompson" else mean
+        start = float(taste_basis(track, self.params) @ weights)
+        best: tuple[float, Edit] | None = None
+        frontier: list[tuple[Edit, Track]] = [((), track)]
+        seen = {track}
+        for _ in range(max(1, c.plan_depth)):
+            layer = self._expand(frontier, seen)
+            if not layer:
+                break
+            basis = np.stack([taste_basis(child, self.params) for _, child in layer])
+            gains = basis @ weights - start
+            if c.q_weight:
+                gains = gains + c.q_weight * np.array([self.estimate(track, edit[0])[0] for edit, _ in layer])
+            order = np.lexsort((rng.random(len(layer)), gains))[::-1]  # best first, ties broken at random
+            if best is None or gains[order[0]] > best[0]:
+                best = (float(gains[order[0]]), layer[int(order[0])][0])
+            frontier = [layer[int(k)] for k in order[: c.plan_beam]]
+        return best[1] if best is not None else (self._choose_one(track, 0, rng),)
+
+    def _expand(self, frontier: list[tuple[Edit, Track]], seen: set[Track]) -> list[tuple[Edit, Track]]:
+        """Every track one more edit away from the frontier, each reached once."""
+        layer = []
+        for edit, parent in frontier:
+            for action in self.candidates(parent):
+                child = self.apply(parent, action)
+                if child not in seen:
+                    seen.add(child)
+                    layer.append(((*edit, action), child))
+        return layer
+
+    def dream(self, track: Track, rng: np.random.Generator) -> None:
+        """Dyna: Q-updates from ``dyna_updates`` edits of ``track`` simulated with the reward model."""
+        if self.model is None or not self.config.dyna_updates:
+            return
+        actions = self.candidates(track)
+        start = float(self.model.predict(taste_basis(track, self.params)))
+        for k in rng.choice(len(actions), size=min(self.config.dyna_updates, len(actions)), replace=False):
+            child = self.apply(track, actions[int(k)])
+            reward = float(self.model.predict(taste_basis(child, self.params))) - start
+            self.learn(track, (actions[int(k)],), reward, child)
 
     def learn(self, track: Track, edit: Edit, reward: float, next_track: Track) -> float | None:
         """Update Q(state, action) toward ``reward + gamma * max Q`` for each action of ``edit`` (each in the

@@ -113,6 +113,7 @@ def rate_turn(
     """Credit ``rating`` (of ``turn.track``), learn, and prepare the next track to rate."""
     if agent.config.credit == "after":
         return _rate_crediting_next_action(agent, turn, rating, rng, ratings_per_episode)
+    agent.observe(turn.track, rating)
     reward = q_value = None
     kept, kept_rating, reverted = turn.track, rating, False
     if turn.edit is not None and turn.parent is not None and turn.parent_rating is not None:
@@ -120,6 +121,7 @@ def rate_turn(
         if agent.config.keep_better and rating < turn.parent_rating:
             kept, kept_rating, reverted = turn.parent, turn.parent_rating, True
         q_value = agent.learn(turn.parent, turn.edit, reward, kept)
+        agent.dream(kept, rng)
     new_episode = turn.step + 1 >= ratings_per_episode
     outcome = Outcome(reward, q_value, turn.edit, reverted, new_episode)
     if new_episode:
