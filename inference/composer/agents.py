@@ -98,6 +98,7 @@ class AgentConfig:
     """Edits the planner may chain into one proposal (a beam search over the reward model)."""
     plan_beam: int = 4
     q_weight: float = 0.0
+    q_shrink: float = 0.0
     dyna_updates: int = 0
     """Dyna: simulated Q-updates from the reward model after each real rating."""
     acquisition: Literal["mean", "thompson"] = "mean"
@@ -237,12 +238,17 @@ class EditAgent:
             basis = np.stack([taste_basis(child, self.params) for _, child in layer])
             gains = basis @ weights - start
             if c.q_weight:
-                gains = gains + c.q_weight * np.array([self.estimate(track, edit[0])[0] for edit, _ in layer])
+                gains = gains + c.q_weight * np.array([self._trusted_q(track, edit[0]) for edit, _ in layer])
             order = np.lexsort((rng.random(len(layer)), gains))[::-1]  # best first, ties broken at random
             if best is None or gains[order[0]] > best[0]:
                 best = (float(gains[order[0]]), layer[int(order[0])][0])
             frontier = [layer[int(k)] for k in order[: c.plan_beam]]
         return best[1] if best is not None else (self._choose_one(track, 0, rng),)
+
+    def _trusted_q(self, track: Track, action: Action) -> float:
+        """The Q-value shrunk toward 0 by ``q_shrink`` pseudo-visits: a few noisy ratings do not outvote the model."""
+        value, visits = self.estimate(track, action)
+        return value * visits / (visits + self.config.q_shrink)
 
     def _expand(self, frontier: list[tuple[Edit, Track]], seen: set[Track]) -> list[tuple[Edit, Track]]:
         """Every track one more edit away from the frontier, each reached once."""

@@ -109,6 +109,10 @@ class RewardModel:
     def observe(self, x: np.ndarray, rating: float) -> None:
         f, s = self.forget, self.stats
         self.stats = LearnerStats(f * s.xx + np.outer(x, x), f * s.xy + rating * x, f * s.n + 1, f * s.yy + rating**2)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget the cached posterior (after the prior or the statistics were replaced)."""
         self._posterior = None
 
     def posterior(self) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +150,7 @@ class RewardModel:
             model = cls(Prior.from_json(data["prior"]), float(data["forget"]))
             xx, xy = _array(data["xx"], (DIMENSIONS, DIMENSIONS)), _array(data["xy"], (DIMENSIONS,))
             model.stats = LearnerStats(xx, xy, float(data["n"]), float(data["yy"]))
+            model.invalidate()
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed reward model: {exc}") from exc
         return model

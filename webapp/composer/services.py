@@ -23,6 +23,7 @@ from inference.composer.loop import (
     rate_turn,
 )
 from inference.composer.qtable import QTable
+from inference.composer.reward_model import Prior, RewardModel, fit_population_prior
 from inference.composer.track import ParameterError, Track, TrackParams
 from inference.engraving import render_svg_pages
 from webapp.accounts.models import User
@@ -31,6 +32,10 @@ from webapp.courses.models import Course, Enrollment, Lesson
 from webapp.courses.services import create_lesson, create_piece
 
 AGENT_CONFIGS = {Variant.IMPROVED: IMPROVED, Variant.ORIGINAL: ORIGINAL}
+POPULATION_LEARNERS = 200
+"""A new reward model's prior is fitted on at most this many other learners, the most recently active."""
+POPULATION_MIN_RATINGS = 12
+"""Learners with fewer ratings than this (one episode) do not count towards the population prior."""
 PERSONAL_COURSE_CODE = "cmp-{user_id}"
 """Lower-case on purpose: ``join_course`` upper-cases what people type, so nobody can join this course."""
 
@@ -69,6 +74,7 @@ def parse_params(data: Mapping[str, Any]) -> tuple[TrackParams, str]:
 def start_session(user: User, params: TrackParams, variant: str = Variant.IMPROVED) -> ComposerSession:
     """Close the learner's open sessions and start a new one with a first track drawn from the scale."""
     ComposerSession.objects.select_for_update().filter(user=user, is_open=True).update(is_open=False)
+    refresh_prior(user, variant)
     turn = first_turn(params, _rng(user))
     session = ComposerSession.objects.create(
         user=user,
@@ -99,15 +105,16 @@ def rate_melody(user: User, melody_id: int, value: Any, extras: Mapping[str, Any
     session = melody.episode.session
     params = TrackParams(**session.params_dict())  # type: ignore[arg-type]
     agent_row, _ = AgentState.objects.select_for_update().get_or_create(user=user, variant=session.variant)
-    agent = EditAgent(AGENT_CONFIGS[session.variant], params, _load_table(agent_row.q_table))
+    agent = _load_agent(agent_row, params)
     turn = Turn.from_dict(session.turn)
     next_turn, outcome = rate_turn(agent, turn, effective, _rng(user), ratings_per_episode=session.ratings_per_episode)
     Rating.objects.create(
         melody=melody, value=rating, extras=extra, reward=outcome.reward, was_reverted=outcome.reverted
     )
     agent_row.q_table = agent.table.to_json()
+    agent_row.reward_model = agent.model.to_json() if agent.model is not None else {}
     agent_row.ratings_count += 1
-    agent_row.save(update_fields=["q_table", "ratings_count", "updated_at"])
+    agent_row.save(update_fields=["q_table", "reward_model", "ratings_count", "updated_at"])
     episode = melody.episode
     if outcome.new_episode:
         Episode.objects.filter(pk=episode.pk).update(finished_at=timezone.now())
@@ -149,6 +156,58 @@ def _awaiting_melody(user: User, melody_id: int) -> Melody:
 def _parent_melody(rated: Melody, reverted: bool) -> Melody | None:
     """The melody the next edit starts from: the one just rated, or its parent when the edit was undone."""
     return rated.parent if reverted and rated.parent is not None else rated
+
+
+def refresh_prior(user: User, variant: str) -> None:
+    """Refit the prior of the learner's reward model on the population as it is now (keeping their own
+    ratings), so that learners who came early also profit from those who came later."""
+    if AGENT_CONFIGS[variant].planner != "model":
+        return
+    row, _ = AgentState.objects.select_for_update().get_or_create(user=user, variant=variant)
+    model = _load_model(row.reward_model, variant, user, prior=population_prior(variant, exclude_user=user))
+    row.reward_model = model.to_json()
+    row.save(update_fields=["reward_model", "updated_at"])
+
+
+def population_prior(variant: str, exclude_user: User) -> Prior:
+    """The prior for a learner's reward model, fitted on the statistics of up to ``POPULATION_LEARNERS`` other
+    learners who rated at least ``POPULATION_MIN_RATINGS`` melodies (the generic prior when there are none)."""
+    rows = (
+        AgentState.objects.filter(variant=variant, ratings_count__gte=POPULATION_MIN_RATINGS)
+        .exclude(user=exclude_user)
+        .order_by("-updated_at")
+        .values_list("reward_model", flat=True)[:POPULATION_LEARNERS]
+    )
+    stats = []
+    for data in rows:
+        try:
+            stats.append(RewardModel.from_json(data).stats)
+        except ValueError:  # an unreadable model (older format) simply does not count
+            continue
+    return fit_population_prior(stats)
+
+
+def _load_agent(row: AgentState, params: TrackParams) -> EditAgent:
+    config = AGENT_CONFIGS[row.variant]
+    model = _load_model(row.reward_model, row.variant, row.user) if config.planner == "model" else None
+    return EditAgent(config, params, _load_table(row.q_table), model)
+
+
+def _load_model(data: Any, variant: str, user: User, prior: Prior | None = None) -> RewardModel:
+    """The learner's reward model, with ``prior`` in place of its own when given. A new one (or one in an
+    unreadable older format) starts from ``prior`` or else the population's."""
+    model = None
+    if data:
+        try:
+            model = RewardModel.from_json(data)
+        except ValueError:
+            model = None
+    if model is None:
+        return RewardModel(prior or population_prior(variant, exclude_user=user), AGENT_CONFIGS[variant].model_forget)
+    if prior is not None:
+        model.prior = prior
+        model.invalidate()
+    return model
 
 
 def _load_table(data: Any) -> QTable:
