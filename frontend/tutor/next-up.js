@@ -55,7 +55,11 @@ function render(decision) {
   const percent = Math.round(decision.tempo_factor * 100);
   $("tutor-next-text").textContent = `${decision.title} at ${percent} % with ${decision.help_label}.`;
   const reason = $("tutor-next-reason");
-  reason.textContent = decision.reason;
+  // The stored reason repeats the exercise for the logs ("<title> at <tempo> with <help>: <why>."); the line
+  // above already says that, so show only the why.
+  const cut = decision.reason.lastIndexOf(": ");
+  const why = cut >= 0 ? decision.reason.slice(cut + 2) : "";
+  reason.textContent = why ? `Why: ${why}` : decision.reason;
   reason.hidden = false;
   const link = $("tutor-next-link");
   link.href = decision.lesson_url;
