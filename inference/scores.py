@@ -252,7 +252,10 @@ def _extract_notes(score: stream.Score) -> list[ScoreNote]:
 
 
 def _notes_with_measures(part: stream.Stream) -> list[tuple[Any, float, int]]:
-    """(note or chord, onset in quarters from the part's start, bar number), grace notes left out."""
+    """(note or chord, onset in quarters from the part's start, bar number); grace notes and chord symbols
+    left out."""
+    from music21.harmony import Harmony
+
     measures = list(part.getElementsByClass("Measure"))
     found = []
     if measures:
@@ -264,7 +267,9 @@ def _notes_with_measures(part: stream.Stream) -> list[tuple[Any, float, int]]:
     else:
         for element in part.flatten().notes:
             found.append((element, float(element.getOffsetInHierarchy(part)), int(element.measureNumber or 1)))
-    return [item for item in found if not item[0].duration.isGrace]
+    # Chord symbols ("Am" over the staff, music21 Harmony objects) are chords to music21 but nobody plays
+    # them from a melody part; grace notes take no time of their own.
+    return [item for item in found if not item[0].duration.isGrace and not isinstance(item[0], Harmony)]
 
 
 def _with_end(note: ScoreNote, end_q: float, tempo: _TempoMap) -> ScoreNote:

@@ -3,7 +3,9 @@
 Simulated raters of hidden taste (``inference.composer.raters``: steady, noisy, compressed, drifting) rate
 every track an agent plays, for 10 episodes of ``RATINGS_PER_EPISODE`` ratings each. Compared: the original
 agent of Justus (2023) as published, the original with its four flaws fixed, the improved agent, random
-edits and hill-climbing; plus ablations that put each flaw back into the improved agent one at a time.
+edits and hill-climbing; plus ablations of the model-based improved agent (generic prior instead of the
+population's, no Q-values, deeper plans) and the four flaws put back one at a time. The improved agent's
+reward model starts from a prior fitted on a population of earlier simulated learners (other seeds).
 Reported: mean rating by episode, ratings needed to gain +2, final rating, 4-gram diversity of the
 episodes' final tracks, and per-flaw mechanism figures (in-key share, credit correlation, action spread).
 """
@@ -23,6 +25,7 @@ import numpy as np
 from inference.composer.agents import (
     HILL_CLIMB,
     IMPROVED,
+    IMPROVED_MODEL_FREE,
     ORIGINAL,
     ORIGINAL_FIXED,
     RANDOM_EDITS,
@@ -32,6 +35,7 @@ from inference.composer.agents import (
 )
 from inference.composer.features import distinct_ngram_ratio, melody_features
 from inference.composer.loop import RATINGS_PER_EPISODE, first_turn, rate_turn
+from inference.composer.qtable import QTable
 from inference.composer.raters import RATER_KINDS, SimulatedRater
 from inference.composer.reward_model import LearnerStats, Prior, RewardModel, fit_population_prior, generic_prior
 from inference.composer.track import SCALES, Track, TrackParams
@@ -41,32 +45,43 @@ GAIN_AT = 10
 """``improved_gain_after_10``: the rating of the track heard after 10 ratings minus the first rating."""
 POPULATION_SEED = 1_000_000
 """Earlier learners of the population prior use seeds from here on, never the measured sessions' seeds."""
+POPULATION_LEARNERS = 200
+"""As many as the web app pools (``webapp.composer.services.POPULATION_LEARNERS``)."""
 POPULATION_EPISODES = 2
 POPULATION_COHORTS = 3
 SESSION_SCALES = ("major", "minor", "dorian", "mixolydian", "harmonic_minor", "major_pentatonic")
 
+MODEL_FREE = IMPROVED_MODEL_FREE
 ABLATIONS: dict[str, AgentConfig] = {
-    "improved+flaw1_current_max": replace(IMPROVED, name="improved+flaw1_current_max", bootstrap="current"),
+    # The model-based agent without parts of it.
+    "improved_generic_prior": replace(IMPROVED, name="improved_generic_prior"),
+    "improved_without_q": replace(IMPROVED, name="improved_without_q", q_weight=0.0),
     "improved+flaw2_credit_after": replace(IMPROVED, name="improved+flaw2_credit_after", credit="after"),
-    "improved_epsilon_slow_decay": replace(
-        IMPROVED, name="improved_epsilon_slow_decay", exploration="epsilon", explore_first_episode=False
+    "improved+flaw4_semitone_steps": replace(IMPROVED, name="improved+flaw4_semitone_steps", in_scale=False),
+    # The flaws put back one at a time into the model-free agent, whose choices rest on the Q-values alone.
+    "model_free+flaw1_current_max": replace(MODEL_FREE, name="model_free+flaw1_current_max", bootstrap="current"),
+    "model_free+flaw2_credit_after": replace(MODEL_FREE, name="model_free+flaw2_credit_after", credit="after"),
+    "model_free_epsilon_slow_decay": replace(
+        MODEL_FREE, name="model_free_epsilon_slow_decay", exploration="epsilon", explore_first_episode=False
     ),
-    "improved+flaw3_epsilon_collapse": replace(
-        IMPROVED,
-        name="improved+flaw3_epsilon_collapse",
+    "model_free+flaw3_epsilon_collapse": replace(
+        MODEL_FREE,
+        name="model_free+flaw3_epsilon_collapse",
         exploration="epsilon",
         explore_first_episode=True,
         epsilon_decay=0.01,
         epsilon_floor=0.0,
     ),
-    "improved+flaw4_semitone_steps": replace(IMPROVED, name="improved+flaw4_semitone_steps", in_scale=False),
-    "improved_softmax": replace(IMPROVED, name="improved_softmax", exploration="softmax"),
+    "model_free+flaw4_semitone_steps": replace(MODEL_FREE, name="model_free+flaw4_semitone_steps", in_scale=False),
+    "model_free_softmax": replace(MODEL_FREE, name="model_free_softmax", exploration="softmax"),
     "original_native_episodes": replace(ORIGINAL, name="original_native_episodes"),
 }
+GENERIC_PRIOR_CONFIGS = {"improved_generic_prior"}
+"""Configurations whose reward model starts from the generic prior; the others start from the population's."""
 ORACLE = replace(HILL_CLIMB, name="oracle_greedy")
 """Not an agent a learner could have: it reads the rater's hidden taste and plays the best single edit.
 It bounds what any one-edit-per-rating agent can gain in a few ratings."""
-HEADLINE = {c.name: c for c in (ORIGINAL, ORIGINAL_FIXED, IMPROVED, RANDOM_EDITS, HILL_CLIMB, ORACLE)}
+HEADLINE = {c.name: c for c in (ORIGINAL, ORIGINAL_FIXED, IMPROVED, MODEL_FREE, RANDOM_EDITS, HILL_CLIMB, ORACLE)}
 
 
 class OracleAgent(EditAgent):
@@ -133,11 +148,14 @@ def run_session(
     return log
 
 
-def population_prior(config: AgentConfig, learners: int, cohorts: int = POPULATION_COHORTS) -> Prior:
+def population_prior(
+    config: AgentConfig, learners: int, cohorts: int = POPULATION_COHORTS, stats: list[LearnerStats] | None = None
+) -> Prior:
     """The prior a new learner would get in a deployment where ``learners`` earlier learners (other seeds, all
     rater kinds) each rated ``POPULATION_EPISODES`` episodes with the agent. They arrive in cohorts: the first
-    starts from the generic prior, and each later cohort from the prior fitted on everyone before it."""
-    prior, stats = generic_prior(), []
+    starts from the generic prior, and each later cohort from the prior fitted on everyone before it. The
+    learners' statistics are appended to ``stats`` when given."""
+    prior, stats = generic_prior(), ([] if stats is None else stats)
     for cohort in np.array_split(np.arange(learners), cohorts):
         for j in cohort:
             seed = POPULATION_SEED + int(j)
@@ -180,11 +198,39 @@ def _diversity(log: SessionLog) -> float:
     return distinct_ngram_ratio(log.episode_finals, log.params)
 
 
-def run(seeds: int, configs: dict[str, AgentConfig]) -> dict[str, Any]:
+def request_cost(prior: Prior, stats: list[LearnerStats], calls: int = 30) -> dict[str, float]:
+    """What one web request costs the agent (milliseconds, median): rebuild the agent from its JSON, take a
+    rating, learn, plan the next edit, and write the JSON back; and fitting a prior on a population."""
+    params, rater, rng = session_params(0), SimulatedRater("steady", 0), np.random.default_rng(0)
+    model = RewardModel(prior)
+    agent = EditAgent(IMPROVED, params, model=model)
+    turn = first_turn(params, rng)
+    for _ in range(5 * RATINGS_PER_EPISODE):  # a learner some way into their sessions
+        turn, _ = rate_turn(agent, turn, float(rater.rate(turn.track, params)), rng)
+    rate_ms = []
+    for _ in range(calls):
+        began = time.perf_counter()
+        model = RewardModel.from_json(model.to_json())
+        agent = EditAgent(IMPROVED, params, QTable.from_json(agent.table.to_json()), model)
+        turn, _ = rate_turn(agent, turn, float(rater.rate(turn.track, params)), rng)
+        json.dumps({"q": agent.table.to_json(), "model": model.to_json()})
+        rate_ms.append(1000 * (time.perf_counter() - began))
+    began = time.perf_counter()
+    fit_population_prior(stats)
+    return {
+        "rate_request_ms": round(float(np.median(rate_ms)), 1),
+        "population_fit_ms": round(1000 * (time.perf_counter() - began), 1),
+        "population_fit_learners": len(stats),
+    }
+
+
+def run(seeds: int, configs: dict[str, AgentConfig], prior: Prior) -> dict[str, Any]:
+    """Every configuration with ``seeds`` learners of each rater kind; planning agents start from ``prior``."""
     results: dict[str, Any] = {}
     for name, config in configs.items():
         began = time.perf_counter()
-        by_kind = {kind: [run_session(config, kind, seed) for seed in range(seeds)] for kind in RATER_KINDS}
+        start = None if name in GENERIC_PRIOR_CONFIGS else prior
+        by_kind = {kind: [run_session(config, kind, s, prior=start) for s in range(seeds)] for kind in RATER_KINDS}
         everything = [log for logs in by_kind.values() for log in logs]
         results[name] = {
             "all": summarise(everything),
@@ -208,7 +254,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = args.seeds or (8 if args.quick else 40)
     began = time.perf_counter()
-    results = run(seeds, {**HEADLINE, **ABLATIONS})
+    population_stats: list[LearnerStats] = []
+    prior = population_prior(IMPROVED, POPULATION_LEARNERS, stats=population_stats)
+    population: dict[str, Any] = {
+        "learners": POPULATION_LEARNERS,
+        "episodes_each": POPULATION_EPISODES,
+        "cohorts": POPULATION_COHORTS,
+        "noise_sd": round(prior.noise_sd, 3),
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+    print(f"population prior from {POPULATION_LEARNERS} earlier learners ({population['seconds']} s)", file=sys.stderr)
+    results = run(seeds, {**HEADLINE, **ABLATIONS}, prior)
+    population["request_cost"] = request_cost(prior, population_stats)
+    print(f"request cost {population['request_cost']}", file=sys.stderr)
     improved = results["improved"]["all"]
     summary = {
         "improved_gain_after_10": improved["gain_after_10"],
@@ -218,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         "hillclimb_final": results["hillclimb"]["all"]["final_rating"],
         "oracle_gain_after_10": results["oracle_greedy"]["all"]["gain_after_10"],
         "improved_distinct_4grams": improved["distinct_4grams"],
+        "improved_ratings_to_gain_2": improved["ratings_to_gain_2"],
+        "improved_generic_prior_gain_after_10": results["improved_generic_prior"]["all"]["gain_after_10"],
+        "improved_model_free_gain_after_10": results["improved_model_free"]["all"]["gain_after_10"],
+        "improved_model_free_final": results["improved_model_free"]["all"]["final_rating"],
     }
     report = {
         "benchmark": "composer",
@@ -225,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         "rater_kinds": list(RATER_KINDS),
         "episodes": EPISODES,
         "ratings_per_episode": RATINGS_PER_EPISODE,
+        "population": population,
         "scales": [s for s in SESSION_SCALES if s in SCALES],
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "seconds": round(time.perf_counter() - began, 1),

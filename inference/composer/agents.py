@@ -98,11 +98,12 @@ class AgentConfig:
     """Edits the planner may chain into one proposal (a beam search over the reward model)."""
     plan_beam: int = 4
     q_weight: float = 0.0
-    q_shrink: float = 0.0
     dyna_updates: int = 0
     """Dyna: simulated Q-updates from the reward model after each real rating."""
-    acquisition: Literal["mean", "thompson"] = "mean"
-    """Plan with the posterior mean of the reward model, or with one sample of it (Thompson sampling)."""
+    acquisition: Literal["mean", "thompson", "auto"] = "auto"
+    """Plan with the posterior mean of the reward model, or with one sample of it (Thompson sampling); "auto"
+    samples while the prior is the generic one (no population to say what listeners like) and uses the mean
+    once the prior comes from earlier learners."""
     model_forget: float = 1.0
 
 
@@ -116,8 +117,8 @@ ORIGINAL_FIXED = replace(
     epsilon_decay=0.8,
     epsilon_floor=0.05,
 )
-IMPROVED = AgentConfig(
-    name="improved",
+IMPROVED_MODEL_FREE = AgentConfig(
+    name="improved_model_free",
     ops=ALL_OPS,
     in_scale=True,
     state="relative",
@@ -133,9 +134,12 @@ IMPROVED = AgentConfig(
     keep_better=True,
     skip_no_ops=True,
 )
-RANDOM_EDITS = replace(IMPROVED, name="random", exploration="random", keep_better=False, learns=False)
-HILL_CLIMB = replace(IMPROVED, name="hillclimb", exploration="random", keep_better=True, learns=False)
-PRESETS = {c.name: c for c in (ORIGINAL, ORIGINAL_FIXED, IMPROVED, RANDOM_EDITS, HILL_CLIMB)}
+IMPROVED = replace(IMPROVED_MODEL_FREE, name="improved", planner="model", q_weight=0.25)
+"""Model-based: the reward model (with the population prior) plans each edit; the Q-values add what ratings
+taught about each kind of edit in its context."""
+RANDOM_EDITS = replace(IMPROVED_MODEL_FREE, name="random", exploration="random", keep_better=False, learns=False)
+HILL_CLIMB = replace(IMPROVED_MODEL_FREE, name="hillclimb", exploration="random", keep_better=True, learns=False)
+PRESETS = {c.name: c for c in (ORIGINAL, ORIGINAL_FIXED, IMPROVED, IMPROVED_MODEL_FREE, RANDOM_EDITS, HILL_CLIMB)}
 
 
 @dataclass
@@ -154,8 +158,12 @@ class EditAgent:
 
     def candidates(self, track: Track) -> list[Action]:
         if self.config.skip_no_ops:
-            return list(_changing_actions(track, self.params, self.config.ops, self.config.in_scale))
+            return [action for action, _ in self.moves(track)]
         return legal_actions(track, self.config.ops)
+
+    def moves(self, track: Track) -> tuple[tuple[Action, Track], ...]:
+        """The changing actions with the tracks they make (every legal action when none changes anything)."""
+        return _changing_moves(track, self.params, self.config.ops, self.config.in_scale)
 
     def apply(self, track: Track, action: Action) -> Track:
         return apply_action(track, action, self.params, in_scale=self.config.in_scale)
@@ -226,7 +234,8 @@ class EditAgent:
         the reward model rates highest above ``track``, plus ``q_weight`` times the first edit's Q-value."""
         c = self.config
         mean, cov = model.posterior()
-        weights = rng.multivariate_normal(mean, cov, method="cholesky") if c.acquisition == "thompson" else mean
+        sample = c.acquisition == "thompson" or (c.acquisition == "auto" and model.prior.learners == 0)
+        weights = rng.multivariate_normal(mean, cov, method="cholesky") if sample else mean
         start = float(taste_basis(track, self.params) @ weights)
         best: tuple[float, Edit] | None = None
         frontier: list[tuple[Edit, Track]] = [((), track)]
@@ -238,24 +247,18 @@ class EditAgent:
             basis = np.stack([taste_basis(child, self.params) for _, child in layer])
             gains = basis @ weights - start
             if c.q_weight:
-                gains = gains + c.q_weight * np.array([self._trusted_q(track, edit[0]) for edit, _ in layer])
+                gains = gains + c.q_weight * np.array([self.estimate(track, edit[0])[0] for edit, _ in layer])
             order = np.lexsort((rng.random(len(layer)), gains))[::-1]  # best first, ties broken at random
             if best is None or gains[order[0]] > best[0]:
                 best = (float(gains[order[0]]), layer[int(order[0])][0])
             frontier = [layer[int(k)] for k in order[: c.plan_beam]]
         return best[1] if best is not None else (self._choose_one(track, 0, rng),)
 
-    def _trusted_q(self, track: Track, action: Action) -> float:
-        """The Q-value shrunk toward 0 by ``q_shrink`` pseudo-visits: a few noisy ratings do not outvote the model."""
-        value, visits = self.estimate(track, action)
-        return value * visits / (visits + self.config.q_shrink)
-
     def _expand(self, frontier: list[tuple[Edit, Track]], seen: set[Track]) -> list[tuple[Edit, Track]]:
         """Every track one more edit away from the frontier, each reached once."""
         layer = []
         for edit, parent in frontier:
-            for action in self.candidates(parent):
-                child = self.apply(parent, action)
+            for action, child in self.moves(parent):
                 if child not in seen:
                     seen.add(child)
                     layer.append(((*edit, action), child))
@@ -291,11 +294,13 @@ class EditAgent:
 
 
 @lru_cache(maxsize=4096)
-def _changing_actions(track: Track, params: TrackParams, ops: tuple[int, ...], in_scale: bool) -> tuple[Action, ...]:
-    """The actions that change ``track`` (all of them if none does); cached, as each step asks twice."""
-    actions = legal_actions(track, ops)
-    changing = tuple(a for a in actions if apply_action(track, a, params, in_scale=in_scale) != track)
-    return changing or tuple(actions)
+def _changing_moves(
+    track: Track, params: TrackParams, ops: tuple[int, ...], in_scale: bool
+) -> tuple[tuple[Action, Track], ...]:
+    """(action, resulting track) for the actions that change ``track``, or for all of them if none does; cached,
+    as the planner and the learner ask about the same tracks many times."""
+    moves = tuple((a, apply_action(track, a, params, in_scale=in_scale)) for a in legal_actions(track, ops))
+    return tuple(m for m in moves if m[1] != track) or moves
 
 
 def _ops(actions: list[Action]) -> set[int]:

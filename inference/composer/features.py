@@ -39,7 +39,7 @@ def melody_features(track: Track, params: TrackParams) -> MelodyFeatures:
     intervals = [b - a for a, b in zip(pitches, pitches[1:], strict=False)]
     steps = sum(1 for d in intervals if 0 < abs(d) <= STEP_SEMITONES)
     pairs = list(zip(intervals, intervals[1:], strict=False))
-    repeated = sum(1 for i, pair in enumerate(pairs) if pair in pairs[:i])
+    repeated = len(pairs) - len(set(pairs))  # every occurrence of a pair after its first
     return MelodyFeatures(
         in_key=sum(1 for p in pitches if params.in_scale(p)) / len(pitches),
         stepwise=steps / max(1, len(intervals)),

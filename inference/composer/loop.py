@@ -135,6 +135,7 @@ def _rate_crediting_next_action(
     agent: EditAgent, turn: Turn, rating: float, rng: np.random.Generator, ratings_per_episode: int
 ) -> tuple[Turn, Outcome]:
     """The original's order: listen, choose an action, apply it, and give this rating to that action."""
+    agent.observe(turn.track, rating)  # a reward model (if any) still learns which track got the rating
     edit = agent.choose(turn.track, turn.episode, rng)
     produced = agent.apply_all(turn.track, edit)
     q_value = agent.learn(turn.track, edit, rating, produced)

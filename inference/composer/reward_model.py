@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -45,13 +46,18 @@ MIN_NOISE_SD = 0.5
 
 def taste_basis(track: Track, params: TrackParams) -> np.ndarray:
     """The regression inputs for ``track``: intercept, in-key share, tonic ending and linear splines."""
+    return np.array(_basis(track, params))
+
+
+@lru_cache(maxsize=16384)
+def _basis(track: Track, params: TrackParams) -> tuple[float, ...]:
     features = melody_features(track, params)
     values = [1.0, features.in_key, features.tonic_end]
     for name, knots in KNOTS.items():
         value = float(getattr(features, name))
         values.append(value / SCALES[name])
         values.extend(max(0.0, value - knot) / SCALES[name] for knot in knots)
-    return np.array(values)
+    return tuple(values)
 
 
 @dataclass(frozen=True)

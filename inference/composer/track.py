@@ -10,6 +10,7 @@ percussion element, remove a note). The original stepped pitches by a semitone, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -233,9 +234,14 @@ def _apply_phrase_edit(op: int, i: int, pitches: list[int], beats: list[float], 
 
 
 def nearest_scale_pitch(target: float, params: TrackParams) -> int:
+    return min(_scale_pitches(params), key=lambda p: (abs(p - target), p))
+
+
+@lru_cache(maxsize=256)
+def _scale_pitches(params: TrackParams) -> tuple[int, ...]:
+    """Every pitch of the scale within the bounds."""
     low, high = params.pitch_bounds()
-    candidates = [p for p in range(low, high + 1) if params.in_scale(p)]
-    return min(candidates, key=lambda p: (abs(p - target), p))
+    return tuple(p for p in range(low, high + 1) if params.in_scale(p))
 
 
 def _clamp(pitch: int, params: TrackParams) -> int:

@@ -80,8 +80,8 @@ def test_audio_and_score_line_up_at_the_true_position() -> None:
     for frame in range(track.first_frame + 5, track.last_frame, 3):
         window = spec_window_at(track.performance.spec, frame)
         truth = track.true_cols[frame]
-        on_target.append(similarity_view(window, track.roll.window(truth))[0, -1, centre])
-        off_target.append(similarity_view(window, track.roll.window(truth + 40))[0, -1, centre])
+        on_target.append(similarity_view(window, track.view.window(truth))[0, -1, centre])
+        off_target.append(similarity_view(window, track.view.window(truth + 40))[0, -1, centre])
     assert np.median(on_target) > 0.6
     assert np.mean(on_target) > np.mean(off_target) + 0.3
 

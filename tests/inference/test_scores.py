@@ -140,3 +140,11 @@ def test_too_many_notes_names_the_limit() -> None:
     score = converter.parse(TWINKLE_ABC.decode(), format="abc")
     with pytest.raises(ScoreError, match="14 notes; the limit is 10"):
         normalise(score, fmt="abc", max_notes=10)
+
+
+def test_chord_symbols_are_not_notes() -> None:
+    """Nottingham-style ABC puts chord names over the melody; only the melody is played."""
+    abc = b'X:1\nT:With chords\nM:4/4\nL:1/4\nK:G\n"G"G A B c | "D"d2 "G"B2 |]\n'
+    parsed = load_score(abc, "chords.abc")
+    assert [n.midi for n in parsed.notes] == [67, 69, 71, 72, 74, 71]
+    assert all(n.duration_q > 0 for n in parsed.notes)

@@ -7,13 +7,18 @@ import io
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from inference.composer.features import melody_features
 from inference.composer.qtable import QTable
+from inference.composer.reward_model import RewardModel, taste_basis
+from inference.composer.track import Track, TrackParams, random_track
 from tests.webapp.conftest import client_for
 from webapp.composer.models import AgentState, ComposerSession, Episode, Melody, Rating
+from webapp.composer.services import POPULATION_MIN_RATINGS
 from webapp.courses.selectors import courses_for
 from webapp.courses.services import JoinError, join_course
 
@@ -42,7 +47,7 @@ def _rate(client: Client, melody_id: int, rating: Any, **extras: Any):  # type: 
 
 
 def _snapshot(user) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
-    agent = AgentState.objects.filter(user=user).values_list("q_table", "ratings_count").first()
+    agent = AgentState.objects.filter(user=user).values_list("q_table", "reward_model", "ratings_count").first()
     turns = list(ComposerSession.objects.filter(user=user).values_list("turn", flat=True))
     return Rating.objects.count(), Melody.objects.count(), Episode.objects.count(), agent, turns
 
@@ -93,6 +98,46 @@ def test_rating_teaches_the_agent_and_brings_the_next_melody(learner) -> None:  
     assert rating.extras == {"musicality": 9} and rating.reward == pytest.approx((8 + 4.5) / 1.5 - 4)
     agent = AgentState.objects.get(user=learner, variant="improved")
     assert agent.ratings_count == 2 and len(QTable.from_json(agent.q_table)) > 0
+    model = RewardModel.from_json(agent.reward_model)  # the reward model learnt from both ratings
+    assert model.stats.n == 2 and model.stats.xy[0] == pytest.approx(4 + (8 + 4.5) / 1.5)
+
+
+def _seasoned_learner(name: str, ratings: int, preferred_stepwise: float) -> None:
+    """Another learner whose reward model has seen ``ratings`` ratings from a taste for stepwise motion."""
+    from webapp.accounts.models import User
+
+    user = User.objects.create_user(username=name, password="x")
+    rng, model = np.random.default_rng(len(name)), RewardModel()
+    params = TrackParams(base_note=60, scale="major", length=8)
+    for _ in range(ratings):
+        track = random_track(params, rng)
+        stepwise = melody_features(track, params).stepwise
+        model.observe(taste_basis(track, params), 9.0 - 8.0 * abs(stepwise - preferred_stepwise))
+    AgentState.objects.create(user=user, variant="improved", reward_model=model.to_json(), ratings_count=ratings)
+
+
+def test_a_new_learner_starts_from_the_prior_of_learners_before_them(learner) -> None:  # type: ignore[no-untyped-def]
+    for i in range(3):
+        _seasoned_learner(f"earlier{i}", 24, preferred_stepwise=1.0)
+    _seasoned_learner("newcomer", POPULATION_MIN_RATINGS - 1, preferred_stepwise=0.0)  # too few ratings to count
+    _start(client_for(learner))
+    prior = RewardModel.from_json(AgentState.objects.get(user=learner).reward_model).prior
+    assert prior.learners == 3
+    smooth, jumpy = (Track((60, 62, 64, 65, 67, 65, 64, 62), (0.5,) * 8, (38,) * 16),
+                     Track((60, 69, 62, 71, 60, 67, 62, 72), (0.5,) * 8, (38,) * 16))  # fmt: skip
+    params = TrackParams(base_note=60, scale="major", length=8)
+    assert taste_basis(smooth, params) @ prior.mean > taste_basis(jumpy, params) @ prior.mean + 2
+
+
+def test_the_first_learner_starts_from_the_generic_prior_and_keeps_their_ratings_when_it_is_refit(learner) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(learner)
+    state = _start(client)
+    assert RewardModel.from_json(AgentState.objects.get(user=learner).reward_model).prior.learners == 0
+    _rate(client, state["melody"]["id"], 6)
+    _seasoned_learner("later", 30, preferred_stepwise=0.8)
+    _start(client)  # a new session refits the prior on the population as it is now
+    model = RewardModel.from_json(AgentState.objects.get(user=learner).reward_model)
+    assert model.prior.learners == 1 and model.stats.n == 1 and model.stats.xy[0] == 6.0
 
 
 @pytest.mark.parametrize("bad", [0, 11, -3, 7.5, "seven", True, None, [7]])

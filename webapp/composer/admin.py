@@ -8,7 +8,7 @@ class AgentStateAdmin(admin.ModelAdmin):
     list_display = ("user", "variant", "ratings_count", "updated_at")
     list_filter = ("variant",)
     search_fields = ("user__username",)
-    readonly_fields = ("q_table",)
+    readonly_fields = ("q_table", "reward_model")
 
 
 @admin.register(ComposerSession)

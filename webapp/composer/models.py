@@ -21,9 +21,7 @@ class AgentState(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="composer_agents")
     variant = models.CharField(max_length=16, choices=Variant.choices)
     q_table = models.JSONField(default=dict, help_text='{"version": 1, "q": {key: [value, visits]}}')
-    reward_model = models.JSONField(
-        default=dict, blank=True, help_text="inference.composer.reward_model.RewardModel.to_json(): prior and statistics."
-    )
+    reward_model = models.JSONField(default=dict, blank=True, help_text="RewardModel.to_json(): prior and statistics.")
     ratings_count = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -80,12 +80,23 @@ def _thread_pool() -> ThreadPoolExecutor:
     return _pool
 
 
+LOCAL_BACKLOG_FRAMES = 500
+"""Frames a local take may have waiting for the engine (10 s of 20 ms frames; as the channel layer's capacity)."""
+
+
 class LocalSession:
-    """A take processed in this process; frames of one take are handled in order."""
+    """A take processed in this process; frames of one take are handled in order, by one task.
+
+    As in worker mode, ``feed`` only queues the frame: the socket goes on reading while the engine works, so
+    the consumer's rate limit sees when frames arrive rather than how fast the engine (or a busy CPU) is.
+    """
 
     def __init__(self, runner: TakeRunner, on_events: EventSink) -> None:
         self.runner = runner
         self.on_events = on_events
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(LOCAL_BACKLOG_FRAMES)
+        self._failure: Exception | None = None
+        self._task = asyncio.create_task(self._run())
 
     @classmethod
     async def open(cls, options: TakeOptions, on_events: EventSink) -> LocalSession:
@@ -94,23 +105,43 @@ class LocalSession:
         return cls(runner, on_events)
 
     async def feed(self, pcm16: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        events = await loop.run_in_executor(_thread_pool(), self.runner.feed, pcm16)
-        if events:
-            await self.on_events(events)
+        try:
+            self._queue.put_nowait(("frame", pcm16))
+        except asyncio.QueueFull as exc:
+            raise EngineError("server_busy", "The listening engine is overloaded; audio was dropped.") from exc
 
     async def push_to_talk(self, is_down: bool) -> None:
-        loop = asyncio.get_running_loop()
-        events = await loop.run_in_executor(_thread_pool(), self.runner.push_to_talk, is_down)
-        if events:
-            await self.on_events(events)
+        await self._queue.put(("push_to_talk", is_down))
 
     async def finish(self) -> TakeOutcome:
+        await self._queue.put(("finish", None))
+        await self._task
+        if self._failure is not None:
+            raise EngineError("engine_error", f"The listening engine failed: {self._failure}")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(_thread_pool(), self.runner.finish)
 
     async def abort(self) -> None:
-        return None
+        self._task.cancel()
+
+    async def _run(self) -> None:
+        """Feed queued frames and key presses to the runner in order, until ``finish`` is queued."""
+        loop = asyncio.get_running_loop()
+        while True:
+            kind, payload = await self._queue.get()
+            if kind == "finish":
+                return
+            if self._failure is not None:
+                continue  # the take is broken: drop the rest, finish() reports it
+            step = self.runner.feed if kind == "frame" else self.runner.push_to_talk
+            try:
+                events = await loop.run_in_executor(_thread_pool(), step, payload)
+            except Exception as exc:
+                logger.exception("the listening engine failed on a local take")
+                self._failure = exc
+                events = [{"type": "error", "code": "engine_error", "message": "The listening engine failed."}]
+            if events:
+                await self.on_events(events)
 
 
 class TakeRunner:

@@ -58,12 +58,22 @@ def nottingham_files(split: str, root: Path = NOTTINGHAM_MELODY) -> list[Path]:
     return [f for f in files if is_test_tune(f.name) == (split == "test")]
 
 
+def chorale_paths(count: int) -> list[str]:
+    """music21 corpus paths of ``count`` Bach chorales: four-voice polyphony for the piano-like training set
+    (none of the benchmark's piano pieces is a chorale)."""
+    from music21 import corpus
+
+    paths = sorted(str(p) for p in corpus.getComposer("bach") if str(p).endswith((".mxl", ".xml", ".musicxml")))
+    return paths[:: max(1, len(paths) // count)][:count]
+
+
 def load_notes(path: Path, cache_dir: Path | None = None, max_notes: int = MAX_NOTES) -> list[ScoreNote]:
     """The first ``max_notes`` notes of a score file (parsed once, then cached as JSON)."""
     cached = cache_dir / "notes" / f"{path.stem}-{max_notes}.json" if cache_dir else None
     if cached is not None and cached.is_file():
         return [ScoreNote.from_dict(d) for d in json.loads(cached.read_text())]
-    notes = sorted(load_score(path.read_bytes(), path.name).notes, key=lambda n: (n.onset_q, n.midi))[:max_notes]
+    name = path.name if path.suffix != ".mxl" else path.stem + ".mxl"
+    notes = sorted(load_score(path.read_bytes(), name).notes, key=lambda n: (n.onset_q, n.midi))[:max_notes]
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps([n.to_dict() for n in notes]))
@@ -77,6 +87,7 @@ def build_tracks(
     split: str,
     seed: int,
     cache_dir: Path | None = None,
+    programs: tuple[int, ...] | None = None,
 ) -> list[Track]:
     """Render ``performances_each`` warped performances of every file (train or test soundfont)."""
     soundfont = TRAIN_SOUNDFONT if split == "train" else TEST_SOUNDFONT
@@ -92,7 +103,9 @@ def build_tracks(
         if len(notes) < 8:
             continue
         for _ in range(performances_each):
-            performance = render_performance(path.stem, notes, rng, soundfont=soundfont, cache_dir=cache_dir)
+            performance = render_performance(
+                path.stem, notes, rng, soundfont=soundfont, cache_dir=cache_dir, programs=programs
+            )
             tracks.append(Track.from_performance(performance))
         if (k + 1) % 25 == 0:
             print(f"  {k + 1}/{len(files)} tunes ready", file=sys.stderr, flush=True)

@@ -15,9 +15,11 @@ import numpy as np
 
 from inference.following.rl.features import FRAME_HOP, N_BINS
 from inference.following.rl.performances import Performance
-from inference.following.rl.score_roll import NOMINAL_SPEED, VIEW_COLS, WINDOW_COLS, ScoreRoll
+from inference.following.rl.score_image import ScoreImage
+from inference.following.rl.score_roll import NOMINAL_SPEED, WINDOW_COLS, ScoreRoll
 from inference.types import SAMPLE_RATE
 
+ScoreView = ScoreRoll | ScoreImage
 SPEC_FRAMES = 40
 """Spectrogram frames the agent hears at once (1.6 s)."""
 THETA = WINDOW_COLS / 3
@@ -30,10 +32,18 @@ SPEC_FLOOR = 0.5
 
 @dataclass
 class Observation:
-    """A batch of game states: (n, 2, SPEC_FRAMES, VIEW_COLS) similarity maps and (n, 1) speeds."""
+    """A batch of game states as named network inputs.
 
-    sim: np.ndarray
-    speed: np.ndarray
+    Symbolic view: ``sim`` (n, 2, SPEC_FRAMES, VIEW_COLS) similarity maps. Image view (the original game):
+    ``spec`` (n, 2, N_BINS, SPEC_FRAMES) spectrogram and its onset difference, ``score`` (n, 2, IMAGE_ROWS,
+    VIEW_COLS) sheet excerpt and its difference to the previous excerpt. Both: ``speed`` (n, 1).
+    """
+
+    inputs: dict[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        return len(self.inputs["speed"])
 
 
 def _unit_columns(matrix: np.ndarray) -> np.ndarray:
@@ -63,6 +73,13 @@ def similarity_view(spec_window: np.ndarray, score_window: np.ndarray) -> np.nda
     return np.stack((timbre, onsets)).astype(np.float32)
 
 
+def spectrogram_view(spec_window: np.ndarray) -> np.ndarray:
+    """(2, N_BINS, SPEC_FRAMES): the level-normalised window and its rise, as the original stacked them."""
+    spec = spec_window / max(float(spec_window.max()), SPEC_FLOOR)
+    rise = np.maximum(np.diff(spec, axis=0, prepend=spec[:1]), 0.0)
+    return np.stack((spec.T, rise.T)).astype(np.float32)
+
+
 def speed_feature(speed: float) -> float:
     return speed / NOMINAL_SPEED - 1.0
 
@@ -80,7 +97,7 @@ class Track:
     """One performance prepared for the game."""
 
     performance: Performance
-    roll: ScoreRoll
+    view: ScoreView
     true_cols: np.ndarray
     """True score position (columns) at the end of every spectrogram frame."""
     first_frame: int
@@ -88,15 +105,19 @@ class Track:
     onset_frames: np.ndarray
     """Frame in which each onset group is performed."""
 
+    @property
+    def is_image(self) -> bool:
+        return not isinstance(self.view, ScoreRoll)
+
     @classmethod
-    def from_performance(cls, performance: Performance) -> Track:
-        roll = ScoreRoll(performance.notes)
+    def from_performance(cls, performance: Performance, view: ScoreView | None = None) -> Track:
+        view = view or ScoreRoll(performance.notes)
         n = len(performance.spec)
         times = (np.arange(n) + 1) * FRAME_HOP / SAMPLE_RATE
-        true_cols = np.interp(times, performance.onset_times, roll.onset_cols)
+        true_cols = np.interp(times, performance.onset_times, view.onset_cols)
         onset_frames = np.ceil(performance.onset_times * SAMPLE_RATE / FRAME_HOP - 1).astype(int)
         onset_frames = np.clip(onset_frames, 0, n - 1)
-        return cls(performance, roll, true_cols, int(onset_frames[0]), int(onset_frames[-1]), onset_frames)
+        return cls(performance, view, true_cols, int(onset_frames[0]), int(onset_frames[-1]), onset_frames)
 
 
 class FollowingGame:
@@ -113,6 +134,10 @@ class FollowingGame:
         self.frame = np.zeros(n, dtype=int)
         self.pos = np.zeros(n)
         self.speed = np.zeros(n)
+        self.is_image = self.tracks[0].is_image
+        if any(t.is_image != self.is_image for t in self.tracks):
+            raise ValueError("all tracks of a game must use the same score view")
+        self._previous: list[np.ndarray | None] = [None] * n
         for i in range(n):
             self.start(i, self.tracks[int(rng.integers(len(self.tracks)))])
 
@@ -125,14 +150,23 @@ class FollowingGame:
         self.frame[i] = int(track.onset_frames[onset_index])
         self.pos[i] = float(track.true_cols[self.frame[i]])
         self.speed[i] = NOMINAL_SPEED
+        self._previous[i] = None
 
     def observe(self) -> Observation:
-        sim = np.empty((self.n, 2, SPEC_FRAMES, VIEW_COLS), dtype=np.float32)
-        for i in range(self.n):
-            window = spec_window_at(self.track[i].performance.spec, int(self.frame[i]))
-            sim[i] = similarity_view(window, self.track[i].roll.window(self.pos[i]))
         speed = np.array([[speed_feature(s)] for s in self.speed], dtype=np.float32)
-        return Observation(sim, speed)
+        windows = [spec_window_at(t.performance.spec, int(f)) for t, f in zip(self.track, self.frame, strict=True)]
+        excerpts = [t.view.window(p) for t, p in zip(self.track, self.pos, strict=True)]
+        if not self.is_image:
+            sim = np.stack([similarity_view(w, e) for w, e in zip(windows, excerpts, strict=True)])
+            return Observation({"sim": sim, "speed": speed})
+        score = np.empty((self.n, 2, *excerpts[0].shape), dtype=np.float32)
+        for i, excerpt in enumerate(excerpts):
+            previous = self._previous[i]
+            score[i, 0] = excerpt
+            score[i, 1] = excerpt - (previous if previous is not None else excerpt)
+            self._previous[i] = excerpt
+        spec = np.stack([spectrogram_view(w) for w in windows])
+        return Observation({"spec": spec, "score": score, "speed": speed})
 
     def step(self, actions: np.ndarray, *, auto_reset: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Apply one action per episode; returns (reward, done, error in columns before any reset)."""

@@ -77,7 +77,7 @@ def torch_policy(model) -> Policy:  # type: ignore[no-untyped-def]
 
     def act(obs: Observation) -> np.ndarray:
         with torch.no_grad():
-            logits, _ = model(torch.from_numpy(obs.sim), torch.from_numpy(obs.speed))
+            logits, _ = model(**{k: torch.from_numpy(v) for k, v in obs.inputs.items()})
         return logits.numpy()
 
     return act
@@ -85,14 +85,14 @@ def torch_policy(model) -> Policy:  # type: ignore[no-untyped-def]
 
 def onnx_policy(session) -> Policy:  # type: ignore[no-untyped-def]
     def act(obs: Observation) -> np.ndarray:
-        return session.run(["logits"], {"sim": obs.sim, "speed": obs.speed})[0]
+        return session.run(["logits"], obs.inputs)[0]
 
     return act
 
 
 def constant_speed_policy(obs: Observation) -> np.ndarray:
     """The baseline that never changes speed: reads on at the written tempo."""
-    logits = np.zeros((len(obs.speed), 3), dtype=np.float32)
+    logits = np.zeros((obs.n, 3), dtype=np.float32)
     logits[:, 1] = 1.0
     return logits
 

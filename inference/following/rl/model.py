@@ -14,9 +14,12 @@ import torch
 from torch import nn
 
 from inference.following.rl.env import N_ACTIONS, SPEC_FRAMES
+from inference.following.rl.features import N_BINS
+from inference.following.rl.score_image import IMAGE_ROWS
 from inference.following.rl.score_roll import VIEW_COLS
 
 INPUT_NAMES = ("sim", "speed")
+IMAGE_INPUT_NAMES = ("spec", "score", "speed")
 OUTPUT_NAMES = ("logits", "value")
 
 
@@ -33,6 +36,11 @@ def _encoder() -> nn.Sequential:
 
 
 class ActorCritic(nn.Module):
+    """Symbolic-view policy (``variant = "roll"``): reads the similarity map."""
+
+    variant = "roll"
+    input_names = INPUT_NAMES
+
     def __init__(self, hidden: int = 64) -> None:
         super().__init__()
         self.encoder = _encoder()
@@ -50,11 +58,59 @@ class ActorCritic(nn.Module):
         return self.policy(hidden), self.value(hidden).squeeze(1)
 
 
-def export_onnx(model: ActorCritic, path: str | Path) -> None:
+class ImageActorCritic(nn.Module):
+    """Image-view policy (``variant = "image"``), the original game's layout: one encoder for the
+    spectrogram excerpt, one for the sheet excerpt (each with its difference frame), joined with the speed."""
+
+    variant = "image"
+    input_names = IMAGE_INPUT_NAMES
+
+    def __init__(self, hidden: int = 64) -> None:
+        super().__init__()
+        self.spec_encoder = _encoder()
+        self.score_encoder = _encoder()
+        with torch.no_grad():
+            joint = (
+                int(self.spec_encoder(torch.zeros(1, 2, N_BINS, SPEC_FRAMES)).shape[1])
+                + int(self.score_encoder(torch.zeros(1, 2, IMAGE_ROWS, VIEW_COLS)).shape[1])
+                + 1
+            )
+        self.trunk = nn.Sequential(nn.Linear(joint, hidden), nn.ELU(), nn.Linear(hidden, hidden), nn.ELU())
+        self.policy = nn.Linear(hidden, N_ACTIONS)
+        self.value = nn.Linear(hidden, 1)
+        nn.init.orthogonal_(self.policy.weight, gain=0.01)
+        nn.init.zeros_(self.policy.bias)
+
+    def forward(
+        self, spec: torch.Tensor, score: torch.Tensor, speed: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        joint = torch.cat((self.spec_encoder(spec), self.score_encoder(score), speed), dim=1)
+        hidden = self.trunk(joint)
+        return self.policy(hidden), self.value(hidden).squeeze(1)
+
+
+Policy = ActorCritic | ImageActorCritic
+
+
+def make_model(variant: str) -> Policy:
+    if variant == "roll":
+        return ActorCritic()
+    if variant == "image":
+        return ImageActorCritic()
+    raise ValueError(f"variant must be 'roll' or 'image', not {variant!r}")
+
+
+def _example(model: Policy) -> tuple[torch.Tensor, ...]:
+    if isinstance(model, ImageActorCritic):
+        return torch.zeros(1, 2, N_BINS, SPEC_FRAMES), torch.zeros(1, 2, IMAGE_ROWS, VIEW_COLS), torch.zeros(1, 1)
+    return torch.zeros(1, 2, SPEC_FRAMES, VIEW_COLS), torch.zeros(1, 1)
+
+
+def export_onnx(model: Policy, path: str | Path) -> None:
     """Write ``model`` as ONNX with a dynamic batch axis (inputs and outputs named as above)."""
     model = model.eval()
-    example = (torch.zeros(1, 2, SPEC_FRAMES, VIEW_COLS), torch.zeros(1, 1))
-    dynamic = {name: {0: "batch"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
+    example = _example(model)
+    dynamic = {name: {0: "batch"} for name in (*model.input_names, *OUTPUT_NAMES)}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # The TorchScript exporter is deprecated but needs no extra package (onnxscript) and suits this net.
@@ -62,12 +118,12 @@ def export_onnx(model: ActorCritic, path: str | Path) -> None:
         _export(model, example, path, dynamic)
 
 
-def _export(model: ActorCritic, example: tuple, path: str | Path, dynamic: dict) -> None:
+def _export(model: Policy, example: tuple, path: str | Path, dynamic: dict) -> None:
     torch.onnx.export(
         model,
         example,
         str(path),
-        input_names=list(INPUT_NAMES),
+        input_names=list(model.input_names),
         output_names=list(OUTPUT_NAMES),
         dynamic_axes=dynamic,
         opset_version=17,

@@ -94,10 +94,11 @@ def render_performance(
     *,
     soundfont: Path,
     cache_dir: Path | None = None,
+    programs: tuple[int, ...] | None = None,
 ) -> Performance:
     """Warp, render and analyse one performance (the spectrogram is cached by content when ``cache_dir``)."""
     curve = random_curve(rng)
-    program = int(rng.choice(PROGRAMS))
+    program = int(rng.choice(programs or PROGRAMS))
     performed, group_times = perform(notes, curve, rng)
     key = hashlib.sha1(repr((name, curve, program, soundfont.name, group_times.round(4).tolist())).encode())
     cached = cache_dir / f"{key.hexdigest()[:16]}.npy" if cache_dir else None

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import torch
 
-from inference.following.rl.datasets import build_tracks, nottingham_files
+from inference.following.rl.datasets import build_tracks, chorale_paths, nottingham_files
 from inference.following.rl.evaluation import play, summarise, torch_policy
-from inference.following.rl.model import ActorCritic, export_onnx
-from inference.following.rl.training import TrainConfig, save_checkpoint, train
+from inference.following.rl.model import Policy, export_onnx
+from inference.following.rl.training import TrainConfig, load_checkpoint, save_checkpoint, train
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "rl_follower.onnx"
+PIANOS = (0, 1, 2)
+"""GM acoustic grand, bright and electric grand: the chorales are played as piano music."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tunes", type=int, default=240, help="training tunes (of the train split)")
     parser.add_argument("--validation-tunes", type=int, default=24)
     parser.add_argument("--performances", type=int, default=2, help="warped performances per tune")
+    parser.add_argument("--chorales", type=int, default=0, help="Bach chorales (music21 corpus) rendered on piano")
+    parser.add_argument("--init", type=Path, default=None, help="checkpoint to start from (fine-tuning)")
     parser.add_argument("--n-envs", type=int, default=16)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--seed", type=int, default=0)
@@ -58,11 +62,19 @@ def main(argv: list[str] | None = None) -> int:
                           cache_dir=args.cache)
     validation = build_tracks(validation_files, performances_each=1, split="test", seed=args.seed + 1000,
                               cache_dir=args.cache)
+    if args.chorales:
+        chorales = [Path(p) for p in chorale_paths(args.chorales + args.chorales // 8)]
+        held_out = chorales[:: 9]
+        print(f"rendering {len(chorales) - len(held_out)} piano chorales ...", file=sys.stderr)
+        tracks += build_tracks([c for c in chorales if c not in held_out], performances_each=args.performances,
+                               split="train", seed=args.seed, cache_dir=args.cache, programs=PIANOS)
+        validation += build_tracks(held_out, performances_each=1, split="test", seed=args.seed + 1000,
+                                   cache_dir=args.cache, programs=PIANOS)
     config = TrainConfig(algo=args.algo, steps=args.steps, n_envs=args.n_envs, lr=args.lr, seed=args.seed)
     best = {"tracking_ratio": -1.0}
     curve: list[dict] = []
 
-    def on_update(model: ActorCritic, stats: dict) -> None:
+    def on_update(model: Policy, stats: dict) -> None:
         if stats["update"] % args.validate_every:
             return
         model.eval()
@@ -82,17 +94,18 @@ def main(argv: list[str] | None = None) -> int:
         return TrainLog(config=vars(config) if hasattr(config, "__dict__") else {}, updates=[stats])
 
     started = time.monotonic()
-    model, log = train(tracks, config, device=device, on_update=on_update)
+    initial = load_checkpoint(args.init) if args.init else None
+    model, log = train(tracks, config, device=device, model=initial, on_update=on_update)
     if best["tracking_ratio"] < 0:
         save_checkpoint(model.to("cpu"), log, args.checkpoint)
-    final = ActorCritic()
-    final.load_state_dict(torch.load(args.checkpoint, map_location="cpu", weights_only=False)["state_dict"])
-    export_onnx(final, args.out)
+    export_onnx(load_checkpoint(args.checkpoint), args.out)
     card = {
         "command": "python -m inference.following.rl.train " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "algo": args.algo,
         "steps": args.steps,
         "train_tunes": len(train_files),
+        "chorales": args.chorales,
+        "init": str(args.init) if args.init else None,
         "performances_each": args.performances,
         "validation_tunes": len(validation_files),
         "best_validation": best,

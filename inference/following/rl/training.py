@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from inference.following.rl.env import FollowingGame, Observation, Track
-from inference.following.rl.model import ActorCritic
+from inference.following.rl.model import Policy, make_model
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ class TrainLog:
     updates: list[dict] = field(default_factory=list)
 
 
-def _tensors(obs: Observation, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.from_numpy(obs.sim).to(device), torch.from_numpy(obs.speed).to(device)
+def _tensors(obs: Observation, device: torch.device) -> dict[str, torch.Tensor]:
+    return {name: torch.from_numpy(array).to(device) for name, array in obs.inputs.items()}
 
 
 def _advantages(rewards, values, dones, last_value, gamma, lam):  # type: ignore[no-untyped-def]
@@ -72,15 +72,15 @@ def train(
     config: TrainConfig,
     *,
     device: torch.device | None = None,
-    model: ActorCritic | None = None,
-    on_update: Callable[[ActorCritic, dict], None] | None = None,
+    model: Policy | None = None,
+    on_update: Callable[[Policy, dict], None] | None = None,
     log_every: int = 10,
-) -> tuple[ActorCritic, TrainLog]:
+) -> tuple[Policy, TrainLog]:
     """Train on ``tracks`` for ``config.steps`` agent steps; ``on_update`` sees every update's stats."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = device or torch.device("cpu")
-    model = (model or ActorCritic()).to(device)
+    model = (model or make_model("image" if tracks[0].is_image else "roll")).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, eps=1e-5)
     game = FollowingGame(tracks, config.n_envs, rng)
     log = TrainLog(config=asdict(config))
@@ -94,7 +94,7 @@ def train(
         for _ in range(config.rollout):
             inputs = _tensors(obs, device)
             with torch.no_grad():
-                logits, value = model(*inputs)
+                logits, value = model(**inputs)
                 dist = torch.distributions.Categorical(logits=logits)
                 action = dist.sample()
             reward, done, _ = game.step(action.cpu().numpy())
@@ -109,7 +109,7 @@ def train(
             dones.append(torch.from_numpy(done.astype(np.float32)).to(device))
             obs = game.observe()
         with torch.no_grad():
-            _, last_value = model(*_tensors(obs, device))
+            _, last_value = model(**_tensors(obs, device))
         adv, returns = _advantages(
             torch.stack(rewards), torch.stack(values), torch.stack(dones), last_value, config.gamma, config.lam
         )
@@ -136,8 +136,7 @@ def train(
 
 
 def _optimise(model, optimiser, batch, actions, logps, adv, returns, config: TrainConfig) -> dict:  # type: ignore[no-untyped-def]
-    sim = torch.cat([b[0] for b in batch])
-    speed = torch.cat([b[1] for b in batch])
+    inputs = {name: torch.cat([b[name] for b in batch]) for name in batch[0]}
     actions_t, old_logp = torch.cat(actions), torch.cat(logps)
     adv_t, returns_t = adv.reshape(-1), returns.reshape(-1)
     adv_t = (adv_t - adv_t.mean()) / (adv_t.std() + 1e-8)
@@ -146,10 +145,10 @@ def _optimise(model, optimiser, batch, actions, logps, adv, returns, config: Tra
     totals = {"policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0}
     count = 0
     for _ in range(epochs):
-        order = torch.randperm(n, device=sim.device)
+        order = torch.randperm(n, device=actions_t.device)
         for start in range(0, n, minibatch):
             idx = order[start : start + minibatch]
-            logits, value = model(sim[idx], speed[idx])
+            logits, value = model(**{name: tensor[idx] for name, tensor in inputs.items()})
             dist = torch.distributions.Categorical(logits=logits)
             logp = dist.log_prob(actions_t[idx])
             if config.algo == "ppo":
@@ -172,13 +171,13 @@ def _optimise(model, optimiser, batch, actions, logps, adv, returns, config: Tra
     return {k: v / count for k, v in totals.items()}
 
 
-def save_checkpoint(model: ActorCritic, log: TrainLog, path: str | Path) -> None:
+def save_checkpoint(model: Policy, log: TrainLog, path: str | Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "log": asdict(log)}, path)
+    torch.save({"state_dict": model.state_dict(), "variant": model.variant, "log": asdict(log)}, path)
 
 
-def load_checkpoint(path: str | Path) -> ActorCritic:
+def load_checkpoint(path: str | Path) -> Policy:
     data = torch.load(path, map_location="cpu", weights_only=False)
-    model = ActorCritic()
+    model = make_model(data.get("variant", "roll"))
     model.load_state_dict(data["state_dict"])
     return model
