@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 from inference.bench import degrade, performances  # noqa: E402
 from inference.bench.anchors import ANCHORS, AnchorRun, anchor_python, collect_anchors, start_anchors  # noqa: E402
 from inference.bench.performances import Performance  # noqa: E402
+from inference.bench.rl_game import GAME_FOLLOWERS, game_summary, game_track  # noqa: E402
 from inference.following import FOLLOWERS, make_follower  # noqa: E402
 from inference.following.offline_run import run_follower  # noqa: E402
 
@@ -150,6 +151,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 per_piece.setdefault(key, {})[name] = run_ours(perf, name)
             except Exception as exc:  # e.g. a registered follower whose model file is missing: report, go on
                 per_piece[key][name] = {"error": f"{type(exc).__name__}: {exc}"}
+                continue
+            if name in GAME_FOLLOWERS:
+                try:
+                    per_piece[key][name]["game_track"] = game_track(perf, perf.audio())
+                except Exception as exc:  # the game's own metrics failing must not lose the shared ones
+                    log(f"  no game track for {key}: {type(exc).__name__}: {exc}")
         log(f"  ours      {key}: " + ", ".join(_w100(n, per_piece[key][n]) for n in ours))
     if proc is not None:
         for (key, name), run in collect_anchors(proc, perfs).items():
@@ -177,6 +184,18 @@ def _anchor_result(run: AnchorRun | str, key: str, perfs: list[Performance]) -> 
     }
 
 
+def add_game_metrics(scored: dict[str, Any], tracks: list[Any], label: str) -> None:
+    """The score-following game's tracking ratio and pieces tracked to the end, beside the shared metrics."""
+    try:
+        game = game_summary(tracks)
+    except Exception as exc:  # report it in the JSON, do not lose the shared metrics
+        log(f"  game metrics failed on {label}: {type(exc).__name__}: {exc}")
+        scored["details"]["game_error"] = f"{type(exc).__name__}: {exc}"
+        return
+    scored["summary"].update(tracking_ratio=game["tracking_ratio"], tracked_to_end=game["tracked_to_end"])
+    scored["details"]["game"] = {"mean_abs_error_s": game["mean_abs_error_s"], "pieces": game["pieces"]}
+
+
 def report(
     perfs: list[Performance],
     per_piece: dict[str, dict[str, Any]],
@@ -195,6 +214,9 @@ def report(
             results = [r for r in results if "errors" in r]
             if results:
                 scored = score(results)
+                tracks = [r["game_track"] for r in results if r.get("game_track") is not None]
+                if tracks:
+                    add_game_metrics(scored, tracks, f"{dataset}/{name}")
                 summary.setdefault(dataset, {})[name] = scored["summary"]
                 details.setdefault(dataset, {})[name] = scored["details"]
     for perf in perfs:

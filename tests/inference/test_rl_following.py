@@ -133,3 +133,40 @@ def test_score_roll_paints_each_note_at_its_onset() -> None:
     assert view[64 - 33, VIEW_COLS // 2] == pytest.approx(1.0)
     assert roll.group_at(150.0) == 1 and roll.group_at(-5.0) == -1
     assert NOMINAL_SPEED == pytest.approx(4.0)
+
+
+def _image_track() -> Track:
+    from inference.following.rl.score_image import ScoreImage
+    from inference.scores import load_score
+
+    parsed = load_score(b"X:1\nT:Scale\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\nCDEF GABc | BAGF EDC2 |]\n", "scale.abc")
+    audio, onsets = render_notes(parsed.notes, seed=3, lead_in_s=0.5)
+    view = ScoreImage(parsed.notes, parsed.musicxml)
+    return Track.from_performance(Performance("scale", parsed.notes, spectrogram(audio), np.array(onsets)), view)
+
+
+def test_the_engraved_image_has_a_notehead_at_every_onset_column() -> None:
+    """Image/audio alignment: the pixel truth of each onset is where the engraving put its notehead."""
+    from inference.following.rl.score_image import IMAGE_ROWS
+
+    track = _image_track()
+    view = track.view
+    assert view.image.shape[0] == IMAGE_ROWS and np.all(np.diff(view.onset_cols) > 0)
+    pad = (view.image.shape[1] - view.n_cols) // 2
+    ink = view.image[:, pad:].sum(axis=0)
+    for col in view.onset_cols:
+        c = int(col)
+        assert ink[c : c + 10].max() > 2 * np.median(ink), f"no notehead near column {c}"
+    # The audio's truth is anchored on those columns: at each performed onset the true position is its column.
+    np.testing.assert_allclose(track.true_cols[track.onset_frames], view.onset_cols, atol=3 * NOMINAL_SPEED)
+
+
+def test_the_image_game_observes_spectrogram_and_sheet_excerpts() -> None:
+    from inference.following.rl.model import ImageActorCritic
+
+    game = FollowingGame([_image_track()], 2, np.random.default_rng(0))
+    obs = game.observe()
+    assert set(obs.inputs) == {"spec", "score", "speed"}
+    assert obs.inputs["spec"].shape == (2, 2, N_BINS, 40) and obs.inputs["score"].shape[:2] == (2, 2)
+    logits, value = ImageActorCritic()(**{k: torch.from_numpy(v) for k, v in obs.inputs.items()})
+    assert logits.shape == (2, 3) and value.shape == (2,)
