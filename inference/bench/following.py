@@ -5,9 +5,12 @@ chord's onset is its earliest note) we take the audio time at which it first rep
 per data set and follower: the share of onsets (the first excluded) within 50/100/300/1000 ms of the truth,
 the median error, the share of pieces never off by more than 1 s (an onset never reached counts as off),
 per-chunk CPU time p50/p95 (thread CPU time, so other load on the machine does not count) and the
-real-time factor. The anchors (pymatchmaker's arzt, dixon and skf, named ``mm_*``) run on the same audio
-in the same run. Data sets: ``nottingham``, ``vienna``, ``k265`` and ``degraded`` (see performances.py and
-degrade.py). Progress goes to stderr; the JSON result is the last line of stdout.
+real-time factor; for the ``rl`` follower also the score-following game's tracking ratio and share of pieces
+tracked to the end (rl_game.py). The anchors (pymatchmaker's arzt, dixon and skf, named ``mm_*``) run on the
+same audio in the same run: in a full run on a fixed subset, which all our followers also play, so that
+``summary`` compares everyone on the same performances and ``summary_full`` gives ours on the whole set
+(following_sets.py). Data sets: ``nottingham``, ``vienna``, ``k265`` and ``degraded`` (see performances.py
+and degrade.py). Progress goes to stderr; the JSON result is the last line of stdout.
 """
 
 from __future__ import annotations
@@ -27,55 +30,19 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from inference.bench import degrade, performances  # noqa: E402
+from inference.bench import following_sets  # noqa: E402
 from inference.bench.anchors import ANCHORS, AnchorRun, anchor_python, collect_anchors, start_anchors  # noqa: E402
+from inference.bench.following_sets import DATASETS, key_of  # noqa: E402
 from inference.bench.performances import Performance  # noqa: E402
 from inference.bench.rl_game import GAME_FOLLOWERS, game_summary, game_track  # noqa: E402
 from inference.following import FOLLOWERS, make_follower  # noqa: E402
 from inference.following.offline_run import run_follower  # noqa: E402
 
 WINDOWS_S = (0.05, 0.1, 0.3, 1.0)
-DATASETS = ("nottingham", "vienna", "k265", "degraded")
-QUICK_EXCERPT_S = 20.0
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def build_performances(quick: bool, datasets: Sequence[str]) -> list[Performance]:
-    """The test set: full = 24 melodies, 44 piano performances, K265, 27 degraded takes; quick = 20 s excerpts
-    of 2 melodies and 2 piano performances, K265 and 3 degraded takes."""
-    wanted = set(datasets)
-    melodies = performances.nottingham(2 if quick else 24) if {"nottingham", "degraded"} & wanted else []
-    pianos = performances.vienna([1] if quick else range(1, 12)) if {"vienna", "degraded"} & wanted else []
-    k265 = performances.k265() if {"k265", "degraded"} & wanted else []
-    if quick:
-        melodies = [performances.excerpt(p, QUICK_EXCERPT_S) for p in melodies]
-        pianos = [performances.excerpt(p, QUICK_EXCERPT_S) for p in pianos[:2]]
-    found = [p for p in melodies + pianos + k265 if p.dataset in wanted]
-    if "degraded" in wanted:
-        found += degraded_set(quick, melodies, pianos, k265)
-    return found
-
-
-def degraded_set(
-    quick: bool, melodies: list[Performance], pianos: list[Performance], k265: list[Performance]
-) -> list[Performance]:
-    """Room + noise, wrong notes, a restart and skipped bars, on a few melodies, pianos and K265."""
-    midi = {p.name: performances.cache_dir("nottingham") / f"{p.name}.mid" for p in melodies}
-    vienna_midi = performances.DATA / "vienna4x22" / "midi"
-    if quick:
-        return [degrade.room_and_noise(k265[0]), degrade.restart(melodies[0]), degrade.skip(pianos[0])]
-    bases = melodies[:4] + [p for p in pianos if p.name.endswith("_p01")] + k265
-    found = []
-    for base in bases:
-        found += [degrade.room_and_noise(base), degrade.restart(base), degrade.skip(base)]
-        if base.dataset == "nottingham":
-            found.append(degrade.wrong_notes(base, midi[base.name]))
-        elif base.dataset == "vienna":
-            found.append(degrade.wrong_notes(base, vienna_midi / f"{base.name}.mid"))
-    return found
 
 
 def errors_of(perf: Performance, reached: Sequence[float | None]) -> np.ndarray:
@@ -127,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--follower", action="append", help="follower to run (repeatable); default: all + anchors")
     parser.add_argument("--dataset", action="append", choices=DATASETS, help="data set (repeatable); default all")
     parser.add_argument("--no-anchors", action="store_true", help="skip the pymatchmaker anchors")
+    parser.add_argument("--anchors-on-all", action="store_true",
+                        help="anchors play the whole set, not the fixed subset (hours on 2 cores)")
     args = parser.parse_args(argv)
     names = args.follower or [*sorted(FOLLOWERS), *ANCHORS]
     unknown = [n for n in names if n not in FOLLOWERS and n not in ANCHORS]
@@ -136,32 +105,42 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     anchors = [] if args.no_anchors else [n for n in names if n in ANCHORS]
     began = time.perf_counter()
     log("building test performances (cached under var/bench-cache) ...")
-    perfs = build_performances(args.quick, args.dataset or DATASETS)
+    bench = following_sets.build(args.quick, args.dataset or DATASETS, args.anchors_on_all)
+    perfs = bench.performances
     log(f"{len(perfs)} performances, {sum(len(p.audio()) for p in perfs) / 16000:.0f} s of audio")
     per_piece: dict[str, dict[str, Any]] = {}
     anchor_note, python = "anchors not requested", None
     if anchors:
         python, anchor_note = anchor_python()
         log(anchor_note)
-    proc = start_anchors(python, perfs, anchors) if python else None
+    anchor_perfs = [p for p in perfs if key_of(p) in bench.anchor_keys]
+    if python and bench.is_anchor_subset:
+        seconds = sum(len(p.audio()) for p in anchor_perfs) / 16000
+        anchor_note += f"; anchors on the fixed subset ({len(anchor_perfs)} performances, {seconds:.0f} s)"
+    proc = start_anchors(python, anchor_perfs, anchors) if python else None
     for perf in perfs:
-        key = f"{perf.dataset}/{perf.name}"
-        for name in ours:
-            try:
-                per_piece.setdefault(key, {})[name] = run_ours(perf, name)
-            except Exception as exc:  # e.g. a registered follower whose model file is missing: report, go on
-                per_piece[key][name] = {"error": f"{type(exc).__name__}: {exc}"}
-                continue
-            if name in GAME_FOLLOWERS:
-                try:
-                    per_piece[key][name]["game_track"] = game_track(perf, perf.audio())
-                except Exception as exc:  # the game's own metrics failing must not lose the shared ones
-                    log(f"  no game track for {key}: {type(exc).__name__}: {exc}")
-        log(f"  ours      {key}: " + ", ".join(_w100(n, per_piece[key][n]) for n in ours))
+        per_piece[key_of(perf)] = {name: run_one(perf, name) for name in ours}
+        log(f"  ours      {key_of(perf)}: " + ", ".join(_w100(n, per_piece[key_of(perf)][n]) for n in ours))
     if proc is not None:
-        for (key, name), run in collect_anchors(proc, perfs).items():
+        for (key, name), run in collect_anchors(proc, anchor_perfs).items():
             per_piece.setdefault(key, {})[name] = _anchor_result(run, key, perfs)
-    return report(perfs, per_piece, ours + anchors, anchor_note, args, time.perf_counter() - began)
+    subset = bench.anchor_keys if proc is not None and bench.is_anchor_subset else None
+    return report(perfs, per_piece, ours + anchors, anchor_note, args, time.perf_counter() - began, subset)
+
+
+def run_one(perf: Performance, name: str) -> dict[str, Any]:
+    """One of our followers on one performance; a failure is reported in the result, the run goes on."""
+    try:
+        result = run_ours(perf, name)
+    except Exception as exc:  # e.g. a registered follower whose model file is missing
+        log(f"  {name} failed on {key_of(perf)}: {type(exc).__name__}: {exc}")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    if name in GAME_FOLLOWERS:
+        try:
+            result["game_track"] = game_track(perf, perf.audio())
+        except Exception as exc:  # the game's own metrics failing must not lose the shared ones
+            log(f"  no game track for {key_of(perf)}: {type(exc).__name__}: {exc}")
+    return result
 
 
 def _w100(name: str, result: dict[str, Any]) -> str:
@@ -196,6 +175,31 @@ def add_game_metrics(scored: dict[str, Any], tracks: list[Any], label: str) -> N
     scored["details"]["game"] = {"mean_abs_error_s": game["mean_abs_error_s"], "pieces": game["pieces"]}
 
 
+def summarise(
+    perfs: list[Performance], per_piece: dict[str, dict[str, Any]], names: list[str], keys: set[str] | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(summary, details) per data set and follower, pooled over the performances in ``keys`` (default all)."""
+    summary: dict[str, dict[str, Any]] = {}
+    details: dict[str, dict[str, Any]] = {}
+    for dataset in dict.fromkeys(p.dataset for p in perfs):
+        chosen = [key_of(p) for p in perfs if p.dataset == dataset and (keys is None or key_of(p) in keys)]
+        for name in names:
+            results = [per_piece[k][name] for k in chosen if name in per_piece.get(k, {})]
+            failed = sum("errors" not in r for r in results)
+            results = [r for r in results if "errors" in r]
+            if not results:
+                continue
+            scored = score(results)
+            if failed:
+                scored["details"]["failed_pieces"] = failed
+            tracks = [r["game_track"] for r in results if r.get("game_track") is not None]
+            if tracks:
+                add_game_metrics(scored, tracks, f"{dataset}/{name}")
+            summary.setdefault(dataset, {})[name] = scored["summary"]
+            details.setdefault(dataset, {})[name] = scored["details"]
+    return summary, details
+
+
 def report(
     perfs: list[Performance],
     per_piece: dict[str, dict[str, Any]],
@@ -203,46 +207,41 @@ def report(
     anchor_note: str,
     args: argparse.Namespace,
     wall_s: float,
+    anchor_subset: set[str] | None = None,
 ) -> dict[str, Any]:
-    summary: dict[str, dict[str, Any]] = {}
-    details: dict[str, dict[str, Any]] = {}
+    """The JSON result. ``summary`` always compares every follower on the same performances: with the anchors
+    on a subset, that subset, and ``summary_full``/``details_full`` give our followers on the whole set."""
+    summary, details = summarise(perfs, per_piece, names, anchor_subset)
+    result: dict[str, Any] = {"summary": summary, "details": details}
+    if anchor_subset is not None:
+        ours = [n for n in names if n in FOLLOWERS]
+        result["summary_full"], result["details_full"] = summarise(perfs, per_piece, ours)
     pieces: list[dict[str, Any]] = []
-    for dataset in dict.fromkeys(p.dataset for p in perfs):
-        keys = [f"{p.dataset}/{p.name}" for p in perfs if p.dataset == dataset]
-        for name in names:
-            results = [per_piece[k][name] for k in keys if name in per_piece.get(k, {})]
-            results = [r for r in results if "errors" in r]
-            if results:
-                scored = score(results)
-                tracks = [r["game_track"] for r in results if r.get("game_track") is not None]
-                if tracks:
-                    add_game_metrics(scored, tracks, f"{dataset}/{name}")
-                summary.setdefault(dataset, {})[name] = scored["summary"]
-                details.setdefault(dataset, {})[name] = scored["details"]
     for perf in perfs:
-        key = f"{perf.dataset}/{perf.name}"
+        key = key_of(perf)
         row: dict[str, Any] = {"piece": key, "variant": perf.variant, "tempo_factor": round(perf.tempo_factor, 3)}
-        for name, result in per_piece.get(key, {}).items():
-            row[name] = {"error": result["error"]} if "error" in result else {
-                "w100": round(float(np.mean(result["errors"] <= 0.1)), 3),
-                "max_error_s": round(float(np.max(result["errors"])), 3) if result["errors"].size else None,
+        if anchor_subset is not None:
+            row["anchor_subset"] = key in anchor_subset
+        for name, run in per_piece.get(key, {}).items():
+            row[name] = {"error": run["error"]} if "error" in run else {
+                "w100": round(float(np.mean(run["errors"] <= 0.1)), 3),
+                "max_error_s": round(float(np.max(run["errors"])), 3) if run["errors"].size else None,
             }
         pieces.append(row)
-    result = {
-        "summary": summary,
-        "details": details,
-        "pieces": pieces,
-        "anchors": anchor_note,
-        "quick": bool(args.quick),
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
-        "wall_s": round(wall_s, 1),
-    }
+    result.update(
+        pieces=pieces,
+        anchors=anchor_note,
+        quick=bool(args.quick),
+        machine={"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        wall_s=round(wall_s, 1),
+    )
     if args.json:
         print(json.dumps(result))
     else:
-        for dataset, rows in summary.items():
-            for name, figures in rows.items():
-                print(f"{dataset:11s} {name:9s} " + " ".join(f"{k}={v}" for k, v in figures.items()))
+        for label in ("summary", "summary_full"):
+            for dataset, rows in result.get(label, {}).items():
+                for name, figures in rows.items():
+                    print(f"{label:12s} {dataset:11s} {name:9s} " + " ".join(f"{k}={v}" for k, v in figures.items()))
     return result
 
 

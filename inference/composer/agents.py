@@ -5,7 +5,9 @@ The original's state was the whole track, so a state was practically never seen 
 not generalise. The improved agent keys Q-values by a small context of the edited note described relative to
 the base note and its neighbours (is the step toward or away from each neighbour, a step or a leap, does it
 approach the tonic at the end, does it widen the range), with back-off from the full context to coarser
-ones, so that what one rating teaches applies to every track and key.
+ones, so that what one rating teaches applies to every track and key. On top of that, the improved agent
+plans: a reward model of the learner's ratings (``reward_model``), starting from a prior fitted on earlier
+learners, predicts how each candidate edit changes the rating, and the Q-value of the edit is added to it.
 """
 
 from __future__ import annotations

@@ -100,3 +100,46 @@ def test_a_tiny_real_run_prints_the_summary_last(capsys: pytest.CaptureFixture[s
     assert printed["summary"] == result["summary"]
     figures = result["summary"]["k265"]["oltw"]
     assert figures["w1000"] > 0.9 and figures["chunk_ms_p95"] < 5.0
+
+
+def test_the_game_gets_a_time_per_group_from_first_to_last_played(tmp_path: Path) -> None:
+    from inference.bench.rl_game import game_onsets
+
+    perf = melody_performance(tmp_path)
+    truth = perf.truth.copy()
+    truth[[0, 1, 7, 22, 23]] = np.nan  # not played: two at the start, one inside, two at the end
+    perf.truth = truth
+    found = game_onsets(perf)
+    assert found is not None
+    notes, times = found
+    assert [n.note_id for n in notes] == [n.note_id for n in perf.notes[2:22]]
+    assert len(times) == 20 and np.all(np.diff(times) > 0)
+    assert times[5] == pytest.approx((truth[6] + truth[8]) / 2)  # the gap is filled along the written time
+
+
+def test_with_anchors_on_a_subset_the_summary_compares_the_same_pieces(tmp_path: Path) -> None:
+    import argparse
+
+    from inference.bench.following import report
+
+    one = melody_performance(tmp_path)
+    two = Performance("nottingham", "other", one.notes, one.score_path, one.audio_path, one.truth, 1.0, 120.0)
+    def run(offset: float) -> dict[str, object]:
+        errors = np.full(len(one.truth) - 1, offset)
+        return {"errors": errors, "chunk_ms": np.array([0.2]), "compute_s": 1.0, "audio_s": 10.0}
+
+    per_piece = {"nottingham/scale": {"oltw": run(0.02), "mm_skf": run(0.2)}, "nottingham/other": {"oltw": run(2.0)}}
+    args = argparse.Namespace(quick=False, json=False)
+    result = report([one, two], per_piece, ["oltw", "mm_skf"], "", args, 1.0, {"nottingham/scale"})
+    assert result["summary"]["nottingham"]["oltw"]["w100"] == 1.0  # the subset only, as the anchor played
+    assert result["summary"]["nottingham"]["mm_skf"]["w300"] == 1.0
+    assert result["summary_full"]["nottingham"]["oltw"]["w100"] == 0.5 and "mm_skf" not in result["summary_full"]
+    assert [row["anchor_subset"] for row in result["pieces"]] == [True, False]
+
+
+def test_the_rl_follower_gets_the_game_metrics_beside_the_shared_ones() -> None:
+    shared_data("mozart_k265")
+    result = main(["--dataset", "k265", "--follower", "rl", "--no-anchors"])
+    figures = result["summary"]["k265"]["rl"]
+    assert {"w100", "w300", "never_lost", "tracking_ratio", "tracked_to_end"} <= set(figures)
+    assert 0.0 <= figures["tracking_ratio"] <= 1.0 and result["details"]["k265"]["rl"]["game"]["pieces"] == 1

@@ -22,7 +22,7 @@ from inference.composer.reward_model import (
     fit_population_prior,
     taste_basis,
 )
-from inference.composer.track import PERCUSSION, Track, TrackParams, random_track
+from inference.composer.track import PERCUSSION, PERCUSSION_CHANGE, RESOLVE_END, Track, TrackParams, random_track
 
 C_MAJOR = TrackParams(base_note=60, scale="major", length=8, tempo_bpm=90)
 OPEN_END = Track((60, 64, 62, 67, 65, 64, 62, 71), (0.5,) * 8, tuple(PERCUSSION[i % 2] for i in range(16)))
@@ -125,3 +125,12 @@ def test_with_a_population_prior_the_planner_gains_more_in_one_episode_than_q_va
     print(f"gain: improved {improved:.2f}, model-free {model_free:.2f}")
     assert prior.learners == 30
     assert improved > max(1.0, model_free + 1.0)
+
+
+def test_dyna_updates_the_q_values_of_simulated_edits_with_the_models_predicted_change() -> None:
+    config = replace(IMPROVED, dyna_updates=1000, alpha=1.0, gamma=0.0)  # every edit once, Q = simulated reward
+    agent = EditAgent(config, C_MAJOR, model=RewardModel(_confident_prior(tonic_end=3.0)))
+    agent.dream(OPEN_END, np.random.default_rng(0))
+    assert agent.estimate(OPEN_END, (RESOLVE_END, 0)) == (pytest.approx(3.0, abs=1e-3), 1)
+    assert agent.estimate(OPEN_END, (PERCUSSION_CHANGE, 0))[0] == pytest.approx(0.0, abs=1e-3)
+    assert agent.table.count("perc") == len(OPEN_END)  # every note's drum change was simulated

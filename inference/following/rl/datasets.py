@@ -69,15 +69,23 @@ def chorale_paths(count: int) -> list[str]:
 
 def load_notes(path: Path, cache_dir: Path | None = None, max_notes: int = MAX_NOTES) -> list[ScoreNote]:
     """The first ``max_notes`` notes of a score file (parsed once, then cached as JSON)."""
+    return load_tune(path, cache_dir, max_notes)[0]
+
+
+def load_tune(path: Path, cache_dir: Path | None = None, max_notes: int = MAX_NOTES) -> tuple[list[ScoreNote], str]:
+    """The first ``max_notes`` notes of a score file and its normalised MusicXML (cached after one parse)."""
     cached = cache_dir / "notes" / f"{path.stem}-{max_notes}.json" if cache_dir else None
     if cached is not None and cached.is_file():
-        return [ScoreNote.from_dict(d) for d in json.loads(cached.read_text())]
+        data = json.loads(cached.read_text())
+        if isinstance(data, dict):
+            return [ScoreNote.from_dict(d) for d in data["notes"]], data["musicxml"]
     name = path.name if path.suffix != ".mxl" else path.stem + ".mxl"
-    notes = sorted(load_score(path.read_bytes(), name).notes, key=lambda n: (n.onset_q, n.midi))[:max_notes]
+    parsed = load_score(path.read_bytes(), name)
+    notes = sorted(parsed.notes, key=lambda n: (n.onset_q, n.midi))[:max_notes]
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps([n.to_dict() for n in notes]))
-    return notes
+        cached.write_text(json.dumps({"notes": [n.to_dict() for n in notes], "musicxml": parsed.musicxml}))
+    return notes, parsed.musicxml
 
 
 def build_tracks(
@@ -88,25 +96,29 @@ def build_tracks(
     seed: int,
     cache_dir: Path | None = None,
     programs: tuple[int, ...] | None = None,
+    view: str = "roll",
 ) -> list[Track]:
-    """Render ``performances_each`` warped performances of every file (train or test soundfont)."""
+    """Render ``performances_each`` warped performances of every file (train or test soundfont), read through
+    the symbolic score view (``"roll"``) or the engraved one (``"image"``)."""
+    from inference.following.rl.score_image import ScoreImage
     soundfont = TRAIN_SOUNDFONT if split == "train" else TEST_SOUNDFONT
     tracks: list[Track] = []
     files = list(files)
     for k, path in enumerate(files):
         rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
         try:
-            notes = load_notes(path, cache_dir)
+            notes, musicxml = load_tune(path, cache_dir)
         except ScoreError as exc:
             print(f"skipping {path.name}: {exc}", file=sys.stderr)
             continue
         if len(notes) < 8:
             continue
+        score_view = ScoreImage(notes, musicxml) if view == "image" else None
         for _ in range(performances_each):
             performance = render_performance(
                 path.stem, notes, rng, soundfont=soundfont, cache_dir=cache_dir, programs=programs
             )
-            tracks.append(Track.from_performance(performance))
+            tracks.append(Track.from_performance(performance, score_view))
         if (k + 1) % 25 == 0:
             print(f"  {k + 1}/{len(files)} tunes ready", file=sys.stderr, flush=True)
     return tracks

@@ -75,16 +75,18 @@ class ScoreImage:
         svg = engrave_one_system(musicxml)
         width_px = float(_VIEWBOX.findall(svg)[0][0])
         xs = notehead_x(svg)
-        end_s = max(n.onset_s + n.duration_s for n in notes)
-        self.n_cols = max(int(np.ceil(end_s * COLS_PER_SECOND)) + 1, WINDOW_COLS)
-        stretch = self.n_cols / width_px
-        onset_x = []
+        group_x = []
         for group in self.groups:
             found = [xs[i] for i in group.note_ids if i in xs]
             if not found:
                 raise ValueError(f"notes {group.note_ids} are not in the engraving")
-            onset_x.append(float(np.mean(found)) * stretch)
-        self.onset_cols = np.maximum.accumulate(np.array(onset_x))
+            group_x.append(float(np.mean(found)))
+        # Average columns per pixel from the notes' times, so ``notes`` may be the start of a longer score.
+        span_s = self.groups[-1].onset_s - self.groups[0].onset_s
+        span_px = group_x[-1] - group_x[0]
+        stretch = span_s * COLS_PER_SECOND / span_px if span_px > 0 and span_s > 0 else 1.0
+        self.n_cols = max(int(np.ceil(width_px * stretch)), WINDOW_COLS)
+        self.onset_cols = np.maximum.accumulate(np.array(group_x) * stretch)
         self._pad = WINDOW_COLS
         self.image = np.zeros((IMAGE_ROWS, self.n_cols + 2 * self._pad), dtype=np.float32)
         self.image[:, self._pad : self._pad + self.n_cols] = rasterise(svg, self.n_cols, IMAGE_ROWS)

@@ -30,6 +30,7 @@ PIANOS = (0, 1, 2)
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--algo", choices=("ppo", "a2c"), default="ppo")
+    parser.add_argument("--view", choices=("roll", "image"), default="roll", help="symbolic or engraved score")
     parser.add_argument("--steps", type=int, default=600_000)
     parser.add_argument("--tunes", type=int, default=240, help="training tunes (of the train split)")
     parser.add_argument("--validation-tunes", type=int, default=24)
@@ -59,17 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     train_files = [f for f in files if f not in validation_files][: args.tunes]
     print(f"rendering {len(train_files)} x {args.performances} training performances ...", file=sys.stderr)
     tracks = build_tracks(train_files, performances_each=args.performances, split="train", seed=args.seed,
-                          cache_dir=args.cache)
+                          cache_dir=args.cache, view=args.view)
     validation = build_tracks(validation_files, performances_each=1, split="test", seed=args.seed + 1000,
-                              cache_dir=args.cache)
+                              cache_dir=args.cache, view=args.view)
     if args.chorales:
         chorales = [Path(p) for p in chorale_paths(args.chorales + args.chorales // 8)]
         held_out = chorales[:: 9]
         print(f"rendering {len(chorales) - len(held_out)} piano chorales ...", file=sys.stderr)
         tracks += build_tracks([c for c in chorales if c not in held_out], performances_each=args.performances,
-                               split="train", seed=args.seed, cache_dir=args.cache, programs=PIANOS)
+                               split="train", seed=args.seed, cache_dir=args.cache, programs=PIANOS, view=args.view)
         validation += build_tracks(held_out, performances_each=1, split="test", seed=args.seed + 1000,
-                                   cache_dir=args.cache, programs=PIANOS)
+                                   cache_dir=args.cache, programs=PIANOS, view=args.view)
     config = TrainConfig(algo=args.algo, steps=args.steps, n_envs=args.n_envs, lr=args.lr, seed=args.seed)
     best = {"tracking_ratio": -1.0}
     curve: list[dict] = []
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     card = {
         "command": "python -m inference.following.rl.train " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "algo": args.algo,
+        "view": args.view,
         "steps": args.steps,
         "train_tunes": len(train_files),
         "chorales": args.chorales,
