@@ -94,8 +94,8 @@ def test_a_hop_costs_well_under_a_millisecond() -> None:
     hops = [audio[i : i + HOP_SAMPLES] for i in range(0, len(audio), HOP_SAMPLES)]
     for hop in hops[:10]:
         tracker(hop)
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time of this thread: other jobs on a busy machine do not count
     for hop in hops:
         tracker(hop)
-    per_hop_ms = (time.perf_counter() - start) / len(hops) * 1000
+    per_hop_ms = (time.thread_time() - start) / len(hops) * 1000
     assert per_hop_ms < 1.0

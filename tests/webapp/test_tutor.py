@@ -61,7 +61,7 @@ def test_finishing_a_take_records_outcome_reward_and_moves_the_recommendation_on
     take = _play(learner, lesson, django_capture_on_commit_callbacks, correct_share=0.5,
                  from_measure=first.from_measure)
     first.refresh_from_db()
-    assert first.take_id == take.pk and first.is_followed
+    assert first.take_id == take.pk and first.is_followed, (first.exercise_key, take.from_measure, first.outcome)
     assert first.outcome["accuracy"] == pytest.approx(0.5, abs=0.05)
     assert first.reward == pytest.approx(first.outcome["score"] - 0.5, abs=1e-4)  # a first take is compared with 0.5
     state = LearnerState.objects.get(learner=learner, course=lesson.course)
@@ -158,10 +158,11 @@ def test_the_retrain_task_publishes_a_new_version(  # type: ignore[no-untyped-de
     settings.ETUDE_TUTOR_PUBLISH_TOLERANCE_PCT = 1000
     decision = Decision.objects.get(pk=_next(client_for(learner), lesson)["decision_id"])
     _play(learner, lesson, django_capture_on_commit_callbacks, correct_share=0.7, from_measure=decision.from_measure)
+    followed = list(Decision.objects.values_list("pk", "reward", "is_followed", "outcome"))
     result = retrain_tutor_policy.delay().get()
-    assert result["version"] == 2 and result["is_active"]
+    assert result["version"] == 2 and result["is_active"], followed
     newest = PolicyVersion.objects.get(name="ppo", version=2)
-    assert newest.onnx and newest.metrics["logged_decisions"] == 1
+    assert newest.onnx and newest.metrics["logged_decisions"] == 1, followed
     assert list(PolicyVersion.objects.filter(name="ppo", is_active=True)) == [newest]
     assert Decision.objects.get(pk=_next(client_for(learner), lesson)["decision_id"]).policy_version == newest
 
@@ -171,3 +172,16 @@ def test_a_worse_policy_is_not_published() -> None:
 
     assert should_publish(50.0, 50.0, 0) and should_publish(52.0, 50.0, 5)
     assert not should_publish(53.0, 50.0, 5)
+
+
+def test_a_take_from_bar_one_answers_a_whole_lesson_recommendation(  # type: ignore[no-untyped-def]
+    learner, lesson, django_capture_on_commit_callbacks
+) -> None:
+    """Bar 1 starts both the whole lesson and its first passage: the recommendation decides which was practised."""
+    decision = Decision.objects.get(pk=_next(client_for(learner), lesson)["decision_id"])
+    Decision.objects.filter(pk=decision.pk).update(
+        exercise_key=f"lesson:{lesson.pk}", from_measure=lesson.piece.first_measure
+    )
+    _play(learner, lesson, django_capture_on_commit_callbacks, correct_share=0.8, from_measure=lesson.piece.first_measure)
+    decision.refresh_from_db()
+    assert decision.is_followed and decision.outcome["exercise_key"] == f"lesson:{lesson.pk}"

@@ -68,8 +68,17 @@ def _exercise(lesson: Lesson, kind: str, notes: list[dict], start: int | None, e
     )
 
 
-def exercise_key_for_take(catalogue: Catalogue, take: Take) -> str | None:
-    """The catalogue exercise a take practised: the passage starting at its bar, else the whole lesson."""
+def exercise_key_for_take(catalogue: Catalogue, take: Take, preferred: str | None = None) -> str | None:
+    """The catalogue exercise a take practised: ``preferred`` (the recommendation it answers) when the take
+    fits it, else the passage starting at its bar, else the whole lesson.
+
+    A take from bar 1 fits both the whole lesson and its first passage; only the recommendation can tell.
+    """
+    if preferred is not None and preferred in catalogue.keys:
+        meta = catalogue.exercises[catalogue.index(preferred)].meta
+        starts_at = meta["from_measure"] if meta["from_measure"] is not None else take.lesson.piece.first_measure
+        if meta["lesson_id"] == take.lesson_id and starts_at == take.from_measure:
+            return preferred
     for exercise in catalogue.exercises:
         meta = exercise.meta
         if meta["lesson_id"] == take.lesson_id and meta["from_measure"] == take.from_measure:

@@ -238,7 +238,7 @@ def record_outcome(take: Take) -> Decision | None:
     if not selectors.can_use_course(learner, course):
         return None
     catalogue = selectors.catalogue_for(learner, course)
-    key = selectors.exercise_key_for_take(catalogue, take)
+    key = selectors.exercise_key_for_take(catalogue, take, decision.exercise_key if decision is not None else None)
     if key is None:
         return None
     meta = catalogue.exercises[catalogue.index(key)].meta
