@@ -6,7 +6,9 @@ events and calls ``finish`` at stop. No Django, no threads: the caller decides w
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,11 +16,23 @@ import numpy as np
 from inference.feedback import LiveJudge, Tolerances
 from inference.following import Follower, PitchFollower, first_group_of_measure, make_follower
 from inference.pitch.yin import YinTracker
-from inference.types import HOP_SAMPLES, HOP_SECONDS, SAMPLE_RATE, NoteVerdict, Position, ScoreNote, TakeSummary
+from inference.types import (
+    HOP_SAMPLES,
+    HOP_SECONDS,
+    SAMPLE_RATE,
+    NoteVerdict,
+    PitchFrame,
+    Position,
+    ScoreNote,
+    TakeSummary,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from inference.speech.listener import CommandListener
 
+VERDICT_LAG_S = 0.4
+"""With voice commands on, live verdicts wait this long, so those of notes that a spoken command turns out to
+have covered can still be withdrawn."""
 POSITION_HEARTBEAT_S = 0.25
 """An unchanged position is re-sent this often, so the page sees confidence and is_lost evolve."""
 
@@ -62,6 +76,11 @@ class TakeSession:
         self.reached_note_index = -1
         self.listener = listener
         """Hears spoken commands in the same audio (inference.speech); None when voice commands are off."""
+        self._muted: LiveJudge | None = None
+        self._lagged: list[tuple[float, NoteVerdict]] = []
+        self._held_muted: list[tuple[float, NoteVerdict]] = []
+        self.spoken_over: set[str] = set()
+        """Score notes judged while a spoken command was going on: this take's live judge gives them no verdict."""
 
     @property
     def duration_s(self) -> float:
@@ -81,8 +100,8 @@ class TakeSession:
 
     def _step(self, hop: np.ndarray) -> list[dict[str, Any]]:
         commands = self.listener.feed(hop) if self.listener is not None else []
-        if self.listener is not None and self.listener.is_hearing_speech:
-            hop = np.zeros_like(hop)  # a spoken command is not playing: the follower and the judge hear a pause
+        if self.listener is not None and self.listener.is_push_to_talk:
+            hop = np.zeros_like(hop)  # the learner is talking, not playing: the follower and the judge hear a pause
         if self._pitch_follower is not None:
             pitch = self._tracker(hop)
             position = self._pitch_follower.observe(pitch)
@@ -92,11 +111,43 @@ class TakeSession:
         self._hops += 1
         self.position = position
         self.reached_note_index = max(self.reached_note_index, position.note_index)
-        events = [v.to_event() for v in self.judge.observe(pitch, position)]
+        events = [v.to_event() for v in self._judge(commands, pitch, position)]
         if self._should_send(position):
             self._last_event = position
             events.insert(0, position.to_event())
         return commands + events
+
+    def _judge(self, commands: list[dict[str, Any]], pitch: PitchFrame, position: Position) -> list[NoteVerdict]:
+        """Judge the hop; with voice commands on, verdicts go out ``VERDICT_LAG_S`` late, and while the listener
+        cannot yet tell speech from playing the hop is judged both ways.
+
+        A copy of the judge hears silence from the first speech-like sound on. If a command (or "didn't catch
+        that") comes out, the speech was real: verdicts from just before the speech began are dropped (the
+        lag keeps them unsent), the muted judge carries on, and those notes get no verdict from this take's
+        live judge, so a spoken command is not judged as wrong notes. If the listener drops the segment, it
+        was playing that only sounded like speech, and the judge that heard it carries on.
+        """
+        if self.listener is None:
+            return self.judge.observe(pitch, position)
+        now = self.duration_s
+        if self._muted is None and self.listener.is_undecided:
+            self._muted, self._held_muted = copy.deepcopy(self.judge), []
+        self._lagged += [(now, v) for v in self.judge.observe(pitch, position)]
+        if self._muted is not None:
+            silent = replace(pitch, f0_hz=0.0, voicing=0.0, rms=0.0, onset=0.0)
+            self._held_muted += [(now, v) for v in self._muted.observe(silent, position)]
+            if commands:
+                start = min(c.get("timing", {}).get("speech_start_s", now) for c in commands) - 0.1
+                self.spoken_over |= {v.note_id for t, v in self._lagged if t >= start and v.result != "extra"}
+                self._lagged = [(t, v) for t, v in self._lagged if t < start] + self._held_muted
+                self.judge, self._muted = self._muted, None
+            elif not self.listener.is_undecided:
+                self._muted = None
+            else:
+                return []
+        due = [v for t, v in self._lagged if t <= now - VERDICT_LAG_S and v.note_id not in self.spoken_over]
+        self._lagged = [(t, v) for t, v in self._lagged if t > now - VERDICT_LAG_S]
+        return due
 
     def _should_send(self, position: Position) -> bool:
         last = self._last_event
@@ -109,7 +160,7 @@ class TakeSession:
 
     def finish(self) -> tuple[list[NoteVerdict], TakeSummary]:
         """Close the take: one verdict per score note from ``from_measure`` on, and the summary."""
-        verdicts = self.judge.final_verdicts()
+        verdicts = [v for v in self.judge.final_verdicts() if v.note_id not in self.spoken_over or v.result == "extra"]
         counts: dict[str, int] = {}
         for verdict in verdicts:
             counts[verdict.result] = counts.get(verdict.result, 0) + 1

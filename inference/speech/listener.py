@@ -134,6 +134,17 @@ class CommandListener:
         """True from the first speech window (or key-down) until the segment closes."""
         return self._is_push_to_talk or self._segment is not None
 
+    @property
+    def is_push_to_talk(self) -> bool:
+        """The learner holds the talk key: what is heard now is a command, whatever it sounds like."""
+        return self._is_push_to_talk
+
+    @property
+    def is_undecided(self) -> bool:
+        """Speech may be going on: a segment is open or still being decoded. Whether it was a command (an event
+        comes out of ``feed``) or playing that merely sounded like speech (no event) is not known yet."""
+        return self.is_hearing_speech or bool(self._pending)
+
     def feed(self, samples: np.ndarray) -> list[dict[str, Any]]:
         """Process more audio; returns the command events of segments whose decoding has finished."""
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
@@ -278,7 +289,7 @@ class CommandListener:
             return self._unknown_event(pending, "", 0.0, f"speech recognition failed: {type(exc).__name__}")
         if not is_ptt and not self._sounds_like_speech(transcript):
             return None
-        intent = parse(transcript.text, asr_confidence=transcript.confidence)
+        intent = UNKNOWN if transcript.is_rejected else parse(transcript.text, asr_confidence=transcript.confidence)
         if not intent.is_command or (not is_ptt and transcript.confidence < self.config.min_confidence):
             return self._unknown_event(pending, transcript.text, transcript.decode_ms)
         return command_event(transcript.text, intent, pending, transcript.decode_ms)
