@@ -132,7 +132,16 @@ ETUDE_VOICE_COMMANDS = env_bool("ETUDE_VOICE_COMMANDS", True)
 ETUDE_SPEECH_ENGINE = env_choice(
     "ETUDE_SPEECH_ENGINE",
     "whisper",
-    ("whisper", "whisper-prompt", "whisper-noprompt", "whisper-30s", "pocketsphinx-jsgf", "pocketsphinx-lm"),
+    (
+        "whisper",
+        "whisper-grammar",
+        "whisper-nbest",
+        "whisper-prompt",
+        "whisper-noprompt",
+        "whisper-30s",
+        "pocketsphinx-jsgf",
+        "pocketsphinx-lm",
+    ),
 )
 ETUDE_SPEECH_THREADS = env_int("ETUDE_SPEECH_THREADS", 2, minimum=1)  # read again by inference.speech.whisper
 

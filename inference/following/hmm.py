@@ -43,6 +43,26 @@ class HMMConfig:
     start_hazard: float = 0.3
     pitch_sigma_cents: float = 60.0
     octave_weight: float = 0.35
+    harmonics: tuple[float, ...] = (12.0,)
+    """Intervals (semitones, either way) at which a tracked pitch still matches a note, with ``octave_weight``
+    (octave errors; adding the 3rd and 4th harmonics, 19 and 24, measured worse on held-out tunes)."""
+    release_share: float = 0.1
+    """A voiced hop quieter than this share of the loudest hop of the last ``release_hops`` is a note's
+    decaying tail (whose pitch often flips to a harmonic): it counts as silence, not as a new note."""
+    release_hops: int = 15
+    dip_share: float = 0.35
+    """A repeated note's re-attack follows a dip of the level below this share of the last ``release_hops``'
+    peak; an onset without such a dip (a flute's tremolo, a bow change) moves on to a repeat only weakly."""
+    undipped_onset: float = 0.5
+    """Weight of an onset without a dip when the next note repeats the pitch."""
+    dipped_onset: float = 4.0
+    """Weight of an onset after a dip when the next note repeats the pitch (saturating at 1): bowed and
+    blown re-attacks rise by only a couple of dB."""
+    glitch_intervals: tuple[float, ...] = (12.0, 19.02, 24.0)
+    """A tracked pitch that leaps up by one of these intervals (to a harmonic of the note sounding) to a
+    pitch no note near the cursor has is a tracker error: the hop holds the position, like silence. (Downward
+    leaps are left alone: subharmonics in attack transients belong to the new note, and holding cost time.)"""
+    glitch_max_hops: int = 10
     likelihood_floor: float = 0.02
     before_start_likelihood: float = 0.15
     band_back: int = 12
@@ -129,6 +149,9 @@ class NoteHMMFollower:
         self._recent_bad: deque[bool] = deque(maxlen=self.config.lost_window_hops)
         self._peak_rms = 0.0
         self._misses: deque[bool] = deque(maxlen=4)
+        self._recent_rms: deque[float] = deque(maxlen=self.config.release_hops)
+        self._held_midi = 0.0
+        self._glitch_hops = 0
         self.history.reset()
         self.tracker.reset()
         self.last_pitch = None
@@ -140,7 +163,9 @@ class NoteHMMFollower:
     def observe(self, pitch: PitchFrame) -> Position:
         """One forward step from a pitch frame (what ``update`` does after running the tracker)."""
         self.last_pitch = pitch
-        is_voiced = pitch.f0_hz > 0.0
+        self._recent_rms.append(pitch.rms)
+        is_voiced = pitch.f0_hz > 0.0 and pitch.rms >= self.config.release_share * max(self._recent_rms)
+        is_voiced = is_voiced and not self._is_glitch(pitch)
         if is_voiced:
             self._peak_rms = max(self._peak_rms, pitch.rms)
         else:
@@ -152,6 +177,22 @@ class NoteHMMFollower:
         self._predict(pitch, is_voiced)
         match = self._correct(pitch, is_voiced)
         return self._report(pitch.t, match, is_voiced, is_noise)
+
+    def _is_glitch(self, pitch: PitchFrame) -> bool:
+        """Whether a voiced hop's pitch is a harmonic jump away from the held note and unexpected here."""
+        cfg = self.config
+        midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
+        leap = midi - self._held_midi
+        if self._held_midi and self._glitch_hops < cfg.glitch_max_hops and any(
+            abs(leap - interval) < 0.5 for interval in cfg.glitch_intervals
+        ):
+            here = max(self._reported, self.start_index)
+            nearby = self._pitches[max(0, here - 1) : here + 3]
+            if nearby.size == 0 or np.abs(nearby - midi).min() > 0.5:
+                self._glitch_hops += 1
+                return True
+        self._held_midi, self._glitch_hops = midi, 0
+        return False
 
     # -- far jumps --------------------------------------------------------------------------------------
 
@@ -200,9 +241,13 @@ class NoteHMMFollower:
         ratio = elapsed / self._expected_hops(lo, hi)
         hazard = cfg.hazard_low + (cfg.hazard_high - cfg.hazard_low) / (1.0 + np.exp(-(ratio - 1.0) / cfg.hazard_width))
         if is_voiced:
-            hazard = np.where(self._repeats[lo:hi], hazard * cfg.repeat_gate, hazard)
+            repeats = self._repeats[lo:hi]
+            hazard = np.where(repeats, hazard * cfg.repeat_gate, hazard)
             ready = np.clip((ratio - 0.4) / 0.3, 0.0, 1.0)
-            hazard = 1.0 - (1.0 - hazard) * (1.0 - cfg.onset_boost * pitch.onset * ready)
+            dipped = min(self._recent_rms) < cfg.dip_share * max(self._recent_rms)
+            weight = cfg.dipped_onset if dipped else cfg.undipped_onset
+            onset = np.where(repeats, min(1.0, weight * pitch.onset), pitch.onset)
+            hazard = 1.0 - (1.0 - hazard) * (1.0 - cfg.onset_boost * onset * ready)
         else:
             hazard = np.minimum(hazard, cfg.hazard_silent)
         moving = alpha * hazard
@@ -230,12 +275,12 @@ class NoteHMMFollower:
             self._normalise()
             return np.zeros(hi - lo)
         midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
-        cents = np.abs(midi - self._pitches[lo:hi]).min(axis=1) * 100.0
-        octave = np.abs(np.abs(midi - self._pitches[lo:hi]) - 12.0).min(axis=1) * 100.0
-        match: np.ndarray = np.maximum(
-            np.exp(-0.5 * (cents / cfg.pitch_sigma_cents) ** 2),
-            cfg.octave_weight * np.exp(-0.5 * (octave / cfg.pitch_sigma_cents) ** 2),
-        )
+        distance = np.abs(midi - self._pitches[lo:hi])
+        cents = distance.min(axis=1) * 100.0
+        match: np.ndarray = np.exp(-0.5 * (cents / cfg.pitch_sigma_cents) ** 2)
+        for interval in cfg.harmonics:
+            off = np.abs(distance - interval).min(axis=1) * 100.0
+            np.maximum(match, cfg.octave_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2), out=match)
         weight = float(np.clip((pitch.voicing - 0.5) / 0.3, 0.0, 1.0))
         likelihood = weight * (cfg.likelihood_floor + (1.0 - cfg.likelihood_floor) * match) + (1.0 - weight)
         self._alpha[lo:hi] *= likelihood

@@ -48,6 +48,13 @@ class OLTWConfig:
     search_s: float = 1.5
     search_distance_cost: float = 0.004
     """Open-begin cost per reference frame away from the lost position: repeated material nearby wins."""
+    confirm_onset: float = 0.3
+    """Length of the live onset vector (0..1) that counts as an attack confirming a move to a new onset group."""
+    confirm_memory_hops: int = 3
+    """An attack confirms moves made up to this many hops after it (the feature and path may differ by a hop)."""
+    unconfirmed_share: float = 0.5
+    """Without an attack, the cursor reports a group only once the path is this share of the group's
+    reference length past its onset (a soft or legato entry is then still reached, a little late)."""
     background_time_s: float = 1.0
     """While waiting, the background (room noise, hum) is learnt over about this long and costs nothing."""
     """When lost, align this long against the whole score with a free start, then resume where it ends."""
@@ -112,6 +119,8 @@ class OnlineTimeWarpingFollower:
         self._frame = -1
         self._reported = -1
         self._hops = 0
+        self._onset_hop = -(10**9)
+        self._confirmed_hop = -(10**9)
         self._quality = 0.0
         self._bad_hops = 0
         self._search_hops = 0
@@ -120,8 +129,11 @@ class OnlineTimeWarpingFollower:
 
     def update(self, frame: np.ndarray) -> Position:
         """Align one hop of audio and return the position after it."""
-        x = self.features(frame) * self._weight
+        features = self.features(frame)
+        x = features * self._weight
         self._hops += 1
+        if float(np.linalg.norm(features[N_PITCHES:])) >= self.config.confirm_onset:
+            self._onset_hop = self._hops
         self._step(x)
         return self._report(self._hops * HOP_SECONDS)
 
@@ -217,8 +229,7 @@ class OnlineTimeWarpingFollower:
 
     def _report(self, t: float) -> Position:
         if self._frame >= 0:
-            index = int(np.searchsorted(self._onset_frames, self._frame, side="right")) - 1
-            self._reported = max(self._reported, index, self.start_index)
+            self._reported = max(self._reported, self._confirmed_index(), self.start_index)
         is_lost = self._search_hops > 0 or self._bad_hops * HOP_SECONDS >= self.config.lost_after_s
         if is_lost and not self._search_hops and self._reported >= 0:
             self._start_search()
@@ -246,6 +257,22 @@ class OnlineTimeWarpingFollower:
             confidence=confidence,
             is_lost=is_lost,
         )
+
+    def _confirmed_index(self) -> int:
+        """The newest group the path has entered, if an attack was heard since the last confirmed move;
+        otherwise the newest group the path is well past (``unconfirmed_share`` of its reference length)."""
+        cfg = self.config
+        index = int(np.searchsorted(self._onset_frames, self._frame, side="right")) - 1
+        if index <= self._reported or self._reported < 0:
+            return index
+        fresh = self._onset_hop > self._confirmed_hop and self._hops - self._onset_hop <= cfg.confirm_memory_hops
+        if fresh:
+            self._confirmed_hop = self._onset_hop
+            return index
+        lengths = np.diff(self._onset_frames, append=len(self._reference))
+        passed = self._frame - self._onset_frames >= cfg.unconfirmed_share * np.maximum(lengths, 1)
+        candidates = np.flatnonzero(passed[: index + 1])
+        return int(candidates[-1]) if candidates.size else -1
 
     def _score_q(self) -> float:
         """Score position in quarters, interpolated between the onsets around the matched reference frame."""

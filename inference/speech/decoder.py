@@ -65,7 +65,7 @@ class _Layer:
 
 @dataclass
 class DecoderState:
-    """Per-hypothesis caches: self-attention keys/values so far, and each layer's cross-attention keys/values."""
+    """Per-hypothesis self-attention keys/values so far; each layer's cross-attention keys/values (shared)."""
 
     keys: list[np.ndarray]
     values: list[np.ndarray]
@@ -77,7 +77,7 @@ class DecoderState:
         return DecoderState(
             [k[rows] for k in self.keys],
             [v[rows] for v in self.values],
-            [(k[rows], v[rows]) for k, v in self.cross],
+            self.cross,
             self.length,
         )
 
@@ -130,8 +130,13 @@ class WhisperDecoder:
         state = DecoderState([empty] * len(self.layers), [empty] * len(self.layers), cross, 0)
         return self.step(state, np.asarray([prompt], dtype=np.int64))
 
-    def step(self, state: DecoderState, tokens: np.ndarray) -> tuple[DecoderState, np.ndarray]:
-        """Feed ``tokens`` (batch × new positions); log-probabilities (batch × vocab subset) after the last."""
+    def step(
+        self, state: DecoderState, tokens: np.ndarray, every_position: bool = False
+    ) -> tuple[DecoderState, np.ndarray]:
+        """Feed ``tokens`` (batch × new positions); log-probabilities (batch × vocab subset) after the last.
+
+        With ``every_position`` the log-probabilities after each new token (batch × positions × vocab).
+        """
         batch, n = tokens.shape
         x = self.embeddings[tokens].astype(np.float32) + self.positions[state.length : state.length + n]
         mask = np.triu(np.full((n, state.length + n), -np.inf, dtype=np.float32), k=state.length + 1)
@@ -150,10 +155,21 @@ class WhisperDecoder:
             x = x + self._attend(q, ck, cv, None) @ layer.cross_out[0] + layer.cross_out[1]
             h = _norm(x, layer.ffn_norm)
             x = x + _gelu(h @ layer.ffn_in[0] + layer.ffn_in[1]) @ layer.ffn_out[0] + layer.ffn_out[1]
-        logits = _norm(x[:, -1], self.final_norm) @ self.output
+        logits = _norm(x if every_position else x[:, -1], self.final_norm) @ self.output
         logits -= logits.max(axis=-1, keepdims=True)
         log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
         return DecoderState(keys, values, state.cross, state.length + n), log_probs
+
+    def score(self, state: DecoderState, log_probs: np.ndarray, tokens: list[int]) -> float:
+        """Total log-probability of ``tokens`` (ending with the end of text) after a state from ``start``."""
+        columns = [self.index.get(t) for t in tokens]
+        if not tokens or None in columns:
+            return -np.inf
+        total = float(log_probs[0, columns[0]])
+        if len(tokens) > 1:
+            _, after = self.step(state, np.asarray([tokens[:-1]], dtype=np.int64), every_position=True)
+            total += float(sum(after[0, i, c] for i, c in enumerate(columns[1:])))
+        return total
 
     def _split(self, x: np.ndarray) -> np.ndarray:
         b, t, d = x.shape

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.speech.intents import UNKNOWN, Intent, describe, parse
+from inference.speech.intents import UNKNOWN, Intent, describe, normalise, parse
 from inference.speech.recognizer import Recognizer, Transcript, get_recognizer
 from inference.speech.vad import VAD_WINDOW, SileroVad
 from inference.types import SAMPLE_RATE
@@ -43,6 +43,10 @@ class ListenerConfig:
     """Seconds of speech windows a segment needs, or it is dropped (coughs, a breath, a bowed note)."""
     end_silence_s: float = 0.2
     """Non-speech that closes a segment; pauses between words are shorter."""
+    early_close_s: float = 0.1
+    """Non-speech after which a segment closes at once if its speculative decode already holds a complete
+    command that does not end in a number ("metronome on"); "bar six" waits the full ``end_silence_s``, since
+    "bar six…teen" may follow."""
     pre_roll_s: float = 0.25
     max_segment_s: float = 8.0
     min_confidence: float = 0.2
@@ -111,6 +115,7 @@ class CommandListener:
         )
         self._segment: _Segment | None = None
         self._silent_windows = 0
+        self._masked_windows = 0
         self._pending: list[_Pending] = []
         self._samples = 0
         self._windows = 0
@@ -131,8 +136,9 @@ class CommandListener:
 
     @property
     def is_hearing_speech(self) -> bool:
-        """True from the first speech window (or key-down) until the segment closes."""
-        return self._is_push_to_talk or self._segment is not None
+        """True from the first speech window (or key-down) until ``end_silence_s`` of non-speech have passed
+        (also after a segment closed early: the decay of the last word is still masked from the judge)."""
+        return self._is_push_to_talk or self._segment is not None or self._masked_windows > 0
 
     @property
     def is_push_to_talk(self) -> bool:
@@ -186,6 +192,7 @@ class CommandListener:
         self._history.clear()
         self._buffer = np.zeros(0, dtype=np.float32)
         self._is_push_to_talk = False
+        self._masked_windows = 0
 
     # -- segmentation -----------------------------------------------------------------------------------
 
@@ -196,6 +203,7 @@ class CommandListener:
 
     def _window(self, window: np.ndarray) -> None:
         self._windows += 1
+        self._masked_windows = max(0, self._masked_windows - 1)
         prob = self._vad(window)
         self.last_probability = prob
         is_speech = prob >= self.config.speech_threshold
@@ -224,6 +232,9 @@ class CommandListener:
         closing_windows = self.config.end_silence_s * SAMPLE_RATE / VAD_WINDOW
         if self._silent_windows >= closing_windows or segment.n_samples >= self.config.max_segment_s * SAMPLE_RATE:
             self._close_segment()
+        elif self._is_finished_command(segment):
+            self._masked_windows = round(closing_windows - self._silent_windows)
+            self._close_segment()
 
     def _start_loading(self) -> None:
         """Load the model in the decode thread at the first speech, while the learner is still talking."""
@@ -233,6 +244,19 @@ class CommandListener:
 
     def _is_long_enough(self, segment: _Segment) -> bool:
         return segment.is_push_to_talk or segment.speech_windows * VAD_WINDOW >= self.config.min_speech_s * SAMPLE_RATE
+
+    def _is_finished_command(self, segment: _Segment) -> bool:
+        """Early close: enough silence, and the speculative decode is done and holds a complete command."""
+        future = segment.speculative
+        if future is None or not future.done() or future.exception() is not None:
+            return False
+        if self._silent_windows * VAD_WINDOW < self.config.early_close_s * SAMPLE_RATE:
+            return False
+        transcript = future.result()
+        words = normalise(transcript.text)
+        if transcript.is_rejected or not words or words[-1].isdigit():
+            return False
+        return parse(transcript.text).is_command
 
     def _speculate(self, segment: _Segment) -> None:
         """Start decoding at the first pause: if no more speech comes, the result is ready sooner."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.speech.intents import describe, parse
+from inference.speech.intents import UNKNOWN, describe, parse
 from inference.speech.recognizer import get_recognizer
 from inference.speech.vad import VAD_WINDOW, SileroVad
 from inference.types import SAMPLE_RATE
@@ -57,11 +57,11 @@ def transcribe_clip(samples: np.ndarray, engine: str = "whisper") -> dict[str, A
     started = time.perf_counter()
     span = speech_span(samples, vad)
     if span is None:
-        text, confidence = "", 0.0
+        text, confidence, is_rejected = "", 0.0, False
     else:
         transcript = recognizer.transcribe(samples[span[0] : span[1]])
-        text, confidence = transcript.text, transcript.confidence
-    intent = parse(text, asr_confidence=confidence)
+        text, confidence, is_rejected = transcript.text, transcript.confidence, transcript.is_rejected
+    intent = UNKNOWN if is_rejected else parse(text, asr_confidence=confidence)
     return {
         "text": text,
         "intent": intent.to_dict(),

@@ -1,7 +1,10 @@
 """What every speech recogniser returns, and the registry that builds them by name (lazily, once each).
 
-Engines: ``whisper`` (Whisper tiny.en, vocabulary prompt, decoder restricted to the command vocabulary,
-trimmed window: the default), ``whisper-prompt`` (prompt only, free decoding), ``whisper-noprompt``,
+Engines: ``whisper`` (the default: Whisper tiny.en constrained to the command grammar, checked against its
+free reading, with pocketsphinx as a second opinion; ``grammar_whisper``), ``whisper-grammar`` (the same
+without the second opinion), ``whisper-nbest`` (vocabulary prompt, decoder restricted to the command
+vocabulary, n-best list searched for a command: the previous default), ``whisper-prompt`` (prompt only,
+free decoding), ``whisper-noprompt``,
 ``whisper-30s`` (prompt, free decoding, the reference 30 s window), ``pocketsphinx-jsgf`` (command grammar)
 and ``pocketsphinx-lm`` (pocketsphinx's general English language model). Models are loaded on first use
 and kept for the process.
@@ -29,6 +32,8 @@ class Transcript:
     """The recogniser's own estimate that there was no speech at all (0 when it has none)."""
     decode_ms: float
     engine: str
+    is_rejected: bool = False
+    """The recogniser heard speech but no command it trusts: answer "didn't catch that", never act."""
 
 
 class Recognizer(Protocol):
@@ -37,12 +42,25 @@ class Recognizer(Protocol):
     def transcribe(self, samples: np.ndarray) -> Transcript: ...
 
 
-ENGINES = ("whisper", "whisper-prompt", "whisper-noprompt", "whisper-30s", "pocketsphinx-jsgf", "pocketsphinx-lm")
+ENGINES = (
+    "whisper",
+    "whisper-grammar",
+    "whisper-nbest",
+    "whisper-prompt",
+    "whisper-noprompt",
+    "whisper-30s",
+    "pocketsphinx-jsgf",
+    "pocketsphinx-lm",
+)
 _lock = threading.Lock()
 _loaded: dict[str, Recognizer] = {}
 
 
 def _build(name: str) -> Recognizer:
+    if name in ("whisper", "whisper-grammar"):
+        from inference.speech.grammar_whisper import GrammarSettings, GrammarWhisperRecognizer
+
+        return GrammarWhisperRecognizer(GrammarSettings(second_opinion=name == "whisper"))
     if name.startswith("whisper"):
         from inference.speech.whisper import WhisperRecognizer
 

@@ -46,6 +46,11 @@ class ByteLevelBPE:
         self._byte_map = _byte_to_unicode()
         self._unicode_to_byte = {c: b for b, c in self._byte_map.items()}
         self._cache: dict[str, list[str]] = {}
+        self._by_id = {i: t for t, i in self.vocab.items()}
+
+    def tokens(self, ids: list[int]) -> list[str]:
+        """Token strings for token ids (unknown ids are dropped)."""
+        return [self._by_id[i] for i in ids if i in self._by_id]
 
     def encode(self, text: str) -> list[str]:
         """Token strings (as in ``vocabulary.txt``) for ``text``."""

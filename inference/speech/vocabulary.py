@@ -1,7 +1,8 @@
-"""The lesson vocabulary that recognition is biased toward: a JSGF grammar of every command phrasing.
+"""The lesson vocabulary of the free (n-best) Whisper setups: the words of a JSGF command grammar.
 
-pocketsphinx decodes with the grammar itself; Whisper's decoder is restricted to the tokens of its words
-(``command_words``), so it can only spell lesson commands, numbers and punctuation.
+The free decoders are restricted to the tokens of these words (``command_words``), so they can only spell
+lesson commands, numbers and punctuation. The full command language (templates that constrained decoding
+and pocketsphinx use) is ``grammar.py``; this older word list is kept so the setups stay comparable.
 """
 
 from __future__ import annotations

@@ -87,19 +87,55 @@ class WhisperRecognizer:
         self._beam = beam_size if vocabulary_only else 1
         self._suppress = suppressed_tokens(self._tokenizer) if vocabulary_only else [-1]
 
+    @property
+    def tokenizer(self) -> ByteLevelBPE:
+        return self._tokenizer
+
+    @property
+    def prompt_ids(self) -> list[int]:
+        return [self._tokenizer.vocab[t] for t in self._prompt]
+
+    @property
+    def allowed_tokens(self) -> list[int]:
+        """Token ids the (vocabulary-restricted) decoder may write."""
+        return sorted(set(self._tokenizer.vocab.values()) - set(self._suppress))
+
+    def token_ids(self, text: str) -> list[int]:
+        return [self._tokenizer.vocab[t] for t in self._tokenizer.encode(text)]
+
     def transcribe(self, samples: np.ndarray) -> Transcript:
+        return self.encode_and_decode(samples)[1]
+
+    def encode(self, samples: np.ndarray) -> tuple[np.ndarray, float]:
+        """The encoder output of an utterance and Whisper's no-speech probability for it (no decoding)."""
+        import ctranslate2
+
+        audio = np.asarray(samples, dtype=np.float32).reshape(-1)[: int(MAX_UTTERANCE_S * SAMPLE_RATE)]
+        features = ctranslate2.StorageView.from_array(log_mel(audio, n_frames=self._frames(audio))[None])
+        encoded = self._model.encode(features)
+        result: Any = self._model.generate(
+            encoded, [self._prompt], beam_size=1, max_length=len(self._prompt) + 1, return_no_speech_prob=True
+        )[0]
+        return np.asarray(encoded), float(result.no_speech_prob)
+
+    def _frames(self, audio: np.ndarray) -> int:
+        """Mel frames of the encoder window: the utterance plus a margin (at least 3 s), or Whisper's 30 s."""
+        if not self._trim:
+            return WINDOW_FRAMES
+        window_s = max(MIN_WINDOW_S, math.ceil(len(audio) / SAMPLE_RATE + WINDOW_MARGIN_S))
+        return min(WINDOW_FRAMES, int(window_s * SAMPLE_RATE) // HOP_LENGTH)
+
+    def encode_and_decode(self, samples: np.ndarray) -> tuple[Any, Transcript]:
+        """The encoder output (for further decoding by the caller) and the transcript of this setup."""
         import ctranslate2
 
         started = time.perf_counter()
         audio = np.asarray(samples, dtype=np.float32).reshape(-1)[: int(MAX_UTTERANCE_S * SAMPLE_RATE)]
         seconds = len(audio) / SAMPLE_RATE
-        frames = WINDOW_FRAMES
-        if self._trim:
-            window_s = max(MIN_WINDOW_S, math.ceil(seconds + WINDOW_MARGIN_S))
-            frames = min(WINDOW_FRAMES, int(window_s * SAMPLE_RATE) // HOP_LENGTH)
-        features = ctranslate2.StorageView.from_array(log_mel(audio, n_frames=frames)[None])
+        features = ctranslate2.StorageView.from_array(log_mel(audio, n_frames=self._frames(audio))[None])
+        encoded = self._model.encode(features)
         result: Any = self._model.generate(
-            features,
+            encoded,
             [self._prompt],
             beam_size=self._beam,
             num_hypotheses=self._beam,
@@ -113,7 +149,7 @@ class WhisperRecognizer:
         text = collapse_repeats(self._tokenizer.decode(result.sequences[best]).strip())
         # CTranslate2 scores are the sum of log-probs divided by length: exp() is the mean token probability.
         confidence = math.exp(result.scores[best]) if result.sequences[best] else 0.0
-        return Transcript(
+        return encoded, Transcript(
             text=text,
             confidence=round(confidence, 4),
             no_speech_prob=round(float(result.no_speech_prob), 4),

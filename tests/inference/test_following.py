@@ -12,7 +12,7 @@ import pytest
 from inference.following import FOLLOWERS, Follower, make_follower
 from inference.following.onsets import first_group_of_measure, group_onsets
 from inference.synth import Timbre, make_melody, render_notes
-from inference.types import HOP_SAMPLES, Position, ScoreNote
+from inference.types import HOP_SAMPLES, PitchFrame, Position, ScoreNote
 
 # "Twinkle Twinkle": many repeated pitches, which only onsets and timing can tell apart.
 TWINKLE_MIDIS = [60, 60, 67, 67, 69, 69, 67, 65, 65, 64, 64, 62, 62, 60, 67, 67, 65, 65, 64, 64, 62]
@@ -157,3 +157,41 @@ def test_a_hop_costs_under_two_milliseconds_on_a_long_score() -> None:
         follower.update(hop)
         costs.append(time.thread_time() - start)
     assert np.percentile(costs, 95) < 0.002
+
+
+def _hz(midi: float) -> float:
+    return 440.0 * 2 ** ((midi - 69) / 12)
+
+
+def _held_then(follower: Follower, frames: list[tuple[float, float, float]], start_hop: int = 0) -> list[Position]:
+    """Feed (midi, rms, onset) frames through ``observe``; midi 0 is an unvoiced hop."""
+    positions = []
+    for k, (midi, rms, onset) in enumerate(frames, start=start_hop):
+        pitch = PitchFrame(t=(k + 1) * 0.02, f0_hz=_hz(midi) if midi else 0.0, voicing=0.95 if midi else 0.0,
+                           rms=rms, onset=onset)
+        positions.append(follower.observe(pitch))  # type: ignore[attr-defined]
+    return positions
+
+
+def test_a_pitch_flip_to_a_harmonic_mid_note_does_not_move_the_cursor() -> None:
+    """YIN reads a clarinet's 3rd harmonic (+19 semitones) for a few hops, with an 'onset': still note 0."""
+    notes = make_melody([78, 74, 78, 74, 66], [2, 2, 2, 2, 2], bpm=120)
+    follower = make_follower("hmm", notes)
+    held = [(78.0, 0.4, 1.0 if k < 2 else 0.0) for k in range(40)]  # 0.8 s of a 1 s note: due to move soon
+    glitch = [(97.02, 0.45, 1.0), (97.02, 0.45, 1.0), (97.02, 0.45, 0.0), (97.02, 0.45, 0.0), (78.0, 0.45, 1.0)]
+    positions = _held_then(follower, held + glitch)
+    assert positions[39].note_index == 0
+    assert max(p.note_index for p in positions[40:]) == 0
+
+
+def test_a_decaying_tail_is_silence_not_a_new_note() -> None:
+    """A note's release, 25 dB down and tracked at a harmonic with an onset flag, does not advance."""
+    notes = make_melody([71, 79, 78, 76], [2, 1, 1, 2], bpm=120)
+    follower = make_follower("hmm", notes)
+    held = [(71.0, 0.44, 1.0 if k < 2 else 0.0) for k in range(45)]
+    tail = [(90.1, 0.025, 1.0), (90.1, 0.03, 1.0), (90.1, 0.03, 0.0), (71.0, 0.02, 1.0), (71.0, 0.02, 1.0)]
+    positions = _held_then(follower, held + tail)
+    assert positions[44].note_index == 0
+    assert max(p.note_index for p in positions[45:]) == 0
+    again = _held_then(follower, [(79.0, 0.3, 1.0)] * 3 + [(79.0, 0.4, 0.0)] * 5, start_hop=50)
+    assert again[-1].note_index == 1  # the next real note is still reached at once

@@ -113,3 +113,13 @@ def test_the_tokenizer_round_trips_and_whisper_loops_are_collapsed() -> None:
     tokens = tokenizer.encode(" Loop bars 3 to 6, please.")
     assert tokens[:3] == ["ĠLoop", "Ġbars", "Ġ3"] and tokenizer.decode(tokens) == " Loop bars 3 to 6, please."
     assert collapse_repeats("Tempo eighty. Tempo eighty. Tempo eighty") == "Tempo eighty."
+
+
+def test_the_grammar_decoder_writes_only_commands_and_rejects_other_speech() -> None:
+    """Free decoding hears "go to my five" here; the grammar can only write "go to bar five"."""
+    said = np.concatenate((silence(0.3), speak("go to bar five", "en-gb-x-rp", 150), silence(0.3)))
+    transcript = get_recognizer("whisper").transcribe(said)
+    assert transcript.text == "Go to bar 5." and not transcript.is_rejected
+    chatter = np.concatenate((silence(0.3), speak("the weather is lovely today", "en-us", 160), silence(0.3)))
+    result = transcribe_clip(chatter)
+    assert result["intent"] == {"name": "unknown"}, result

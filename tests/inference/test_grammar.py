@@ -1,0 +1,50 @@
+"""The command grammar: every template is a command the parser understands, and decoding stays inside it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.speech.constrained import CommandLanguage
+from inference.speech.grammar import NUMBER_RANGE, TEMPLATES, expand, jsgf, number_words, sentences
+from inference.speech.intents import parse
+from inference.speech.phrases import COMMAND_PHRASES
+from inference.speech.tokenizer import ByteLevelBPE
+from inference.speech.whisper import whisper_model_dir
+
+FILL = {"<n>": "70", "<note>": "B", "<an-note>": "E"}
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_expansion_of_every_template_is_a_command(template: str) -> None:
+    for words in expand(template):
+        text = " ".join(FILL.get(w, w) for w in words)
+        assert parse(text).is_command, text
+
+
+def test_the_notation_expands_alternatives_and_options() -> None:
+    assert expand("[a] (b|c d) <n>") == [("a", "b", "<n>"), ("a", "c", "d", "<n>"), ("b", "<n>"), ("c", "d", "<n>")]
+    assert number_words(120) == ("one", "hundred", "and", "twenty") and number_words(66) == ("sixty", "six")
+    assert len(sentences()) > 500 and "public <command>" in jsgf()
+
+
+def test_the_language_spells_every_benchmark_command_and_nothing_else() -> None:
+    """Walk the token automaton with greedy choices: each benchmark command can be written to the end."""
+    tokenizer = ByteLevelBPE(whisper_model_dir() / "tokenizer.json")
+    language = CommandLanguage(tokenizer)
+    for said, expected in COMMAND_PHRASES:
+        if expected["name"] == "unknown":
+            continue
+        ids = [tokenizer.vocab[t] for t in tokenizer.encode(" " + said)] + [language.eot]
+        hyp = language.start()
+        for token in ids:
+            steps = {t: after for t, after in language.expand(hyp)}
+            assert token in steps, f"{said!r} leaves the grammar at {tokenizer.tokens([token])}"
+            hyp = steps[token]
+        assert parse(hyp.text).to_dict() == expected, hyp.text
+    stray = [tokenizer.vocab[t] for t in tokenizer.encode(" Go to my")]
+    hyp = language.start()
+    for token in stray[:2]:
+        hyp = dict(language.expand(hyp))[token]
+    assert stray[2] not in dict(language.expand(hyp))  # "go to my ..." cannot be written
+    assert np.all(np.diff(list(NUMBER_RANGE)) == 1)
