@@ -100,14 +100,17 @@ class TakeSession:
 
     def _step(self, hop: np.ndarray) -> list[dict[str, Any]]:
         commands = self.listener.feed(hop) if self.listener is not None else []
+        # While what may be speech is heard, the follower hears a pause (it holds its place and catches up
+        # after); the judge hears the hop both ways until the listener decides (``_judge``). With the talk key
+        # held, the learner said they are talking: neither hears it.
+        is_muted = self.listener is not None and self.listener.is_hearing_speech
         if self.listener is not None and self.listener.is_push_to_talk:
-            hop = np.zeros_like(hop)  # the learner is talking, not playing: the follower and the judge hear a pause
+            hop = np.zeros_like(hop)
+        pitch = self._tracker(hop)
         if self._pitch_follower is not None:
-            pitch = self._tracker(hop)
-            position = self._pitch_follower.observe(pitch)
+            position = self._pitch_follower.observe(_silent(pitch) if is_muted else pitch)
         else:
-            position = self.follower.update(hop)
-            pitch = self._tracker(hop)
+            position = self.follower.update(np.zeros_like(hop) if is_muted else hop)
         self._hops += 1
         self.position = position
         self.reached_note_index = max(self.reached_note_index, position.note_index)
@@ -134,8 +137,7 @@ class TakeSession:
             self._muted, self._held_muted = copy.deepcopy(self.judge), []
         self._lagged += [(now, v) for v in self.judge.observe(pitch, position)]
         if self._muted is not None:
-            silent = replace(pitch, f0_hz=0.0, voicing=0.0, rms=0.0, onset=0.0)
-            self._held_muted += [(now, v) for v in self._muted.observe(silent, position)]
+            self._held_muted += [(now, v) for v in self._muted.observe(_silent(pitch), position)]
             if commands:
                 start = min(c.get("timing", {}).get("speech_start_s", now) for c in commands) - 0.1
                 self.spoken_over |= {v.note_id for t, v in self._lagged if t >= start and v.result != "extra"}
@@ -173,3 +175,8 @@ class TakeSession:
             reached_note_index=self.reached_note_index,
         )
         return verdicts, summary
+
+
+def _silent(pitch: PitchFrame) -> PitchFrame:
+    """The same moment heard as a pause."""
+    return replace(pitch, f0_hz=0.0, voicing=0.0, rms=0.0, onset=0.0)
