@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.following.onsets import OnsetGroup, group_onsets
+from inference.following.onsets import OnsetGroup, groups_to_follow
 from inference.following.relocate import NoteHistory, Relocator
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
@@ -105,12 +105,8 @@ class NoteHMMFollower:
         config: HMMConfig | None = None,
         tracker: YinTracker | None = None,
     ) -> None:
-        if tempo_factor <= 0:
-            raise ValueError(f"tempo_factor must be positive, got {tempo_factor}")
         self.config = config or HMMConfig()
-        self.groups: list[OnsetGroup] = group_onsets(notes)
-        if not self.groups:
-            raise ValueError("cannot follow an empty score")
+        self.groups: list[OnsetGroup] = groups_to_follow(notes, tempo_factor)
         self.tempo_factor = tempo_factor
         self.tracker = tracker or YinTracker()
         n_groups = len(self.groups)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.following.features import N_PITCHES, SpectralFeatures
-from inference.following.onsets import OnsetGroup, group_onsets
+from inference.following.onsets import OnsetGroup, groups_to_follow
 from inference.synth import Timbre, render_notes
 from inference.types import HOP_SAMPLES, HOP_SECONDS, SAMPLE_RATE, Position, ScoreNote
 
@@ -74,12 +74,8 @@ class OnlineTimeWarpingFollower:
         a4_hz: float = 440.0,
         config: OLTWConfig | None = None,
     ) -> None:
-        if tempo_factor <= 0:
-            raise ValueError(f"tempo_factor must be positive, got {tempo_factor}")
         self.config = config or OLTWConfig()
-        self.groups: list[OnsetGroup] = group_onsets(notes)
-        if not self.groups:
-            raise ValueError("cannot follow an empty score")
+        self.groups: list[OnsetGroup] = groups_to_follow(notes, tempo_factor)
         self.tempo_factor = tempo_factor
         self.features = SpectralFeatures()
         shift = int(round(transpose_semitones + 12.0 * np.log2(a4_hz / 440.0)))

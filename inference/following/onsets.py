@@ -60,6 +60,16 @@ def group_onsets(notes: Sequence[ScoreNote]) -> list[OnsetGroup]:
     return groups
 
 
+def groups_to_follow(notes: Sequence[ScoreNote], tempo_factor: float) -> list[OnsetGroup]:
+    """The onset groups a follower moves through, after the checks every follower makes on its inputs."""
+    if tempo_factor <= 0:
+        raise ValueError(f"tempo_factor must be positive, got {tempo_factor}")
+    groups = group_onsets(notes)
+    if not groups:
+        raise ValueError("cannot follow an empty score")
+    return groups
+
+
 def first_group_of_measure(groups: Sequence[OnsetGroup], measure: int) -> int:
     """Index of the first group in ``measure`` or later; 0 for measure <= first, len(groups) past the end."""
     for group in groups:

@@ -111,3 +111,14 @@ def chromium_path() -> Path:
         pytest.skip("playwright is not installed")
     ARTIFACTS.mkdir(exist_ok=True)
     return CHROMIUM
+
+
+def log_in_as_learner(page, server: str, lesson: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Log in as the demo learner; with ``lesson``, open that lesson of the demo course."""
+    page.goto(f"{server}/accounts/login/")
+    page.fill("#id_username", "learner")
+    page.fill("#id_password", "practise-etude")
+    page.click("button[type=submit]")
+    if lesson is not None:
+        page.click("text=Etude demo: folk tunes and a chorale")
+        page.click(f"text={lesson}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import CHROMIUM_FLAGS
+from tests.e2e.conftest import CHROMIUM_FLAGS, log_in_as_learner
 
 pytestmark = pytest.mark.e2e
 
@@ -19,10 +19,7 @@ def test_learner_generates_rates_by_keyboard_and_sees_progress(etude_server, chr
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        page.goto(f"{etude_server}/accounts/login/")
-        page.fill("#id_username", "learner")
-        page.fill("#id_password", "practise-etude")
-        page.click("button[type=submit]")
+        log_in_as_learner(page, etude_server)
         page.click("nav >> text=Composer")
         page.select_option("#scale", "minor")
         page.fill("#length", "8")

@@ -16,7 +16,7 @@ from inference.audio import write_wav
 from inference.synth import fluidsynth_available, notes_to_midi, render_notes, render_with_fluidsynth
 from inference.types import ScoreNote
 from tests.conftest import ARTIFACTS, corpus_score
-from tests.e2e.conftest import CHROMIUM_FLAGS
+from tests.e2e.conftest import CHROMIUM_FLAGS, log_in_as_learner
 
 pytestmark = pytest.mark.e2e
 
@@ -58,12 +58,7 @@ def test_learner_plays_a_lesson_and_finds_the_take_in_history(etude_server, chro
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        page.goto(f"{etude_server}/accounts/login/")
-        page.fill("#id_username", "learner")
-        page.fill("#id_password", "practise-etude")
-        page.click("button[type=submit]")
-        page.click("text=Etude demo: folk tunes and a chorale")
-        page.click("text=Schlaf, Kindlein, schlaf")
+        log_in_as_learner(page, etude_server, "Schlaf, Kindlein, schlaf")
         assert page.locator("#score g.note").count() >= len(notes)
 
         page.click("#start-stop")

@@ -12,7 +12,7 @@ import pytest
 from inference.audio import resample, write_wav
 from inference.speech.synthetic import speak
 from tests.conftest import ARTIFACTS, require_binary
-from tests.e2e.conftest import CHROMIUM_FLAGS
+from tests.e2e.conftest import CHROMIUM_FLAGS, log_in_as_learner
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +33,7 @@ def test_a_spoken_tempo_change_moves_the_tempo_slider(etude_server, chromium_pat
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{etude_server}/accounts/login/")
-        page.fill("#id_username", "learner")
-        page.fill("#id_password", "practise-etude")
-        page.click("button[type=submit]")
-        page.click("text=Etude demo: folk tunes and a chorale")
-        page.click("text=Schlaf, Kindlein, schlaf")
+        log_in_as_learner(page, etude_server, "Schlaf, Kindlein, schlaf")
         lesson_bpm = page.evaluate("JSON.parse(document.getElementById('lesson-config').textContent).tempo_bpm")
 
         page.click("#start-stop")
