@@ -118,7 +118,7 @@ ETUDE_INFERENCE_MODE = env_choice("ETUDE_INFERENCE_MODE", "inprocess", ("inproce
 if ETUDE_INFERENCE_MODE == "worker" and not REDIS_URL:
     raise SettingError("ETUDE_INFERENCE_MODE=worker needs REDIS_URL for the channel layer.")
 ETUDE_INFERENCE_THREADS = env_int("ETUDE_INFERENCE_THREADS", 4, minimum=1)
-ETUDE_FOLLOWER = env_choice("ETUDE_FOLLOWER", "hmm", ("hmm", "oltw", "rl"))  # = inference.following.FOLLOWERS
+ETUDE_FOLLOWER = env_choice("ETUDE_FOLLOWER", "auto", ("auto", "hmm", "oltw", "rl"))  # = inference.following.FOLLOWERS
 # Backends by issue: each block below belongs to one capability; keep edits inside your own block.
 # -- listening engine (pitch, polyphony, followers) --
 # Finished takes get final verdicts from the offline alignment of their audio (docs/listening.md).

@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--anchors-on-all", action="store_true",
                         help="anchors play the whole set, not the fixed subset (hours on 2 cores)")
     args = parser.parse_args(argv)
-    names = args.follower or [*sorted(FOLLOWERS), *ANCHORS]
+    # "auto" is hmm or oltw by the score's texture, so by default it is not run a third time.
+    names = args.follower or [*sorted(set(FOLLOWERS) - {"auto"}), *ANCHORS]
     unknown = [n for n in names if n not in FOLLOWERS and n not in ANCHORS]
     if unknown:
         parser.error(f"unknown follower(s) {unknown}; choose from {sorted(FOLLOWERS) + list(ANCHORS)}")

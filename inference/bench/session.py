@@ -45,7 +45,7 @@ def load_corpus_notes(path: str, number: int | None, part: int | None) -> list[S
 
 def run_take(notes: Sequence[ScoreNote], tempo_factor: float, timbre: str, seed: int) -> dict[str, Any]:
     audio, onsets = render_notes(notes, tempo_factor=tempo_factor, timbre=timbre, seed=seed)  # type: ignore[arg-type]
-    session = TakeSession(notes)
+    session = TakeSession(notes, from_measure=min(n.measure for n in notes))  # a pickup bar is played too
     groups = group_onsets(notes)
     note_group = {note_id: g.index for g in groups for note_id in g.note_ids}
     true_s = [float("inf")] * len(groups)

@@ -23,7 +23,9 @@ __all__ = [
     "PitchFollower",
     "first_group_of_measure",
     "group_onsets",
+    "is_polyphonic",
     "make_follower",
+    "resolve_follower",
 ]
 
 
@@ -63,10 +65,33 @@ def _make_rl(notes: Sequence[ScoreNote], **options: Any) -> Follower:
     return RLFollower(notes, **options)
 
 
-FOLLOWERS: dict[str, Callable[..., Follower]] = {"hmm": _make_hmm, "oltw": _make_oltw, "rl": _make_rl}
+def is_polyphonic(notes: Sequence[ScoreNote]) -> bool:
+    """Whether some onset group of the score sounds more than one pitch (chords, two voices)."""
+    return any(len(set(group.midis)) > 1 for group in group_onsets(notes))
+
+
+def resolve_follower(name: str, notes: Sequence[ScoreNote]) -> str:
+    """The concrete follower ``name`` stands for: ``auto`` is ``hmm`` for a single line and ``oltw`` for
+    anything with chords (``hmm`` hears one pitch at a time; see docs/following.md); others are themselves."""
+    if name != "auto":
+        return name
+    return "oltw" if is_polyphonic(notes) else "hmm"
+
+
+def _make_auto(notes: Sequence[ScoreNote], **options: Any) -> Follower:
+    return FOLLOWERS[resolve_follower("auto", notes)](notes, **options)
+
+
+FOLLOWERS: dict[str, Callable[..., Follower]] = {
+    "auto": _make_auto,
+    "hmm": _make_hmm,
+    "oltw": _make_oltw,
+    "rl": _make_rl,
+}
 """Follower factories by name; each is called as ``factory(notes, **options)``."""
 
 FOLLOWER_LABELS: dict[str, str] = {
+    "auto": "Automatic: note HMM for a single line, time warping for chords",
     "hmm": "Note HMM (melodies, voice; handles wrong notes and jumps)",
     "oltw": "Online time warping (piano and polyphony)",
     "rl": "Reinforcement-learning agent (experimental)",

@@ -37,7 +37,11 @@ class HMMConfig:
     hazard_silent: float = 0.004
     onset_boost: float = 0.9
     repeat_gate: float = 0.15
-    """Without a detected onset, moving on to a note of the same pitch is this much less likely."""
+    """Without a detected onset, moving on to a note of the same pitch is this much less likely..."""
+    overdue_from: float = 1.0
+    overdue_width: float = 0.15
+    """...until the note is overdue: from ``overdue_from`` times its expected length the gate opens, fully
+    ``overdue_width`` later (a re-attack too soft to hear is still played)."""
     skip_share: float = 0.04
     back_prob: float = 1e-4
     start_hazard: float = 0.3
@@ -58,6 +62,9 @@ class HMMConfig:
     dipped_onset: float = 4.0
     """Weight of an onset after a dip when the next note repeats the pitch (saturating at 1): bowed and
     blown re-attacks rise by only a couple of dB."""
+    crossfade_weight: float = 0.35
+    """Match given to a note when the tracked pitch is the common fundamental of it and the note before (what
+    an autocorrelation tracker hears while a legato attack overlaps the previous note's release)."""
     glitch_intervals: tuple[float, ...] = (12.0, 19.02, 24.0)
     """A tracked pitch that leaps up by one of these intervals (to a harmonic of the note sounding) to a
     pitch no note near the cursor has is a tracker error: the hop holds the position, like silence. (Downward
@@ -120,6 +127,12 @@ class NoteHMMFollower:
         self._repeats = np.array(
             [i + 1 < n_groups and bool(set(g.midis) & set(self.groups[i + 1].midis)) for i, g in enumerate(self.groups)]
         )
+        # Skipping the next note to land on the pitch already sounding would sound like staying: not allowed.
+        self._can_skip = np.array(
+            [i + 2 >= n_groups or not set(g.midis) & set(self.groups[i + 2].midis) for i, g in enumerate(self.groups)],
+            dtype=float,
+        )
+        self._common = common_fundamentals(self._pitches[:, 0])
         self._a4_hz = a4_hz
         self.history = NoteHistory(a4_hz=a4_hz)
         self._relocator = Relocator(self.groups, transpose_semitones)
@@ -238,7 +251,8 @@ class NoteHMMFollower:
         hazard = cfg.hazard_low + (cfg.hazard_high - cfg.hazard_low) / (1.0 + np.exp(-(ratio - 1.0) / cfg.hazard_width))
         if is_voiced:
             repeats = self._repeats[lo:hi]
-            hazard = np.where(repeats, hazard * cfg.repeat_gate, hazard)
+            gate = cfg.repeat_gate + (1.0 - cfg.repeat_gate) * np.clip((ratio - cfg.overdue_from) / cfg.overdue_width, 0.0, 1.0)
+            hazard = np.where(repeats, hazard * gate, hazard)
             ready = np.clip((ratio - 0.4) / 0.3, 0.0, 1.0)
             dipped = min(self._recent_rms) < cfg.dip_share * max(self._recent_rms)
             weight = cfg.dipped_onset if dipped else cfg.undipped_onset
@@ -250,8 +264,9 @@ class NoteHMMFollower:
         back = alpha * cfg.back_prob
         stay = alpha - moving - back
         inflow = np.zeros_like(alpha)
-        inflow[1:] += moving[:-1] * (1.0 - cfg.skip_share)
-        inflow[2:] += moving[:-2] * cfg.skip_share
+        skip = cfg.skip_share * self._can_skip[lo:hi]
+        inflow[1:] += moving[:-1] * (1.0 - skip[:-1])
+        inflow[2:] += moving[:-2] * skip[:-2]
         inflow[:-1] += back[1:]
         if self._before > 0.0 and is_voiced and lo <= self.start_index < hi:
             entering = self._before * cfg.start_hazard
@@ -277,6 +292,10 @@ class NoteHMMFollower:
         for interval in cfg.harmonics:
             off = np.abs(distance - interval).min(axis=1) * 100.0
             np.maximum(match, cfg.octave_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2), out=match)
+        if cfg.crossfade_weight > 0.0:
+            off = np.abs(midi - self._common[lo:hi]) * 100.0
+            crossfade = cfg.crossfade_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2)
+            np.maximum(match, np.nan_to_num(crossfade), out=match)
         weight = float(np.clip((pitch.voicing - 0.5) / 0.3, 0.0, 1.0))
         likelihood = weight * (cfg.likelihood_floor + (1.0 - cfg.likelihood_floor) * match) + (1.0 - weight)
         self._alpha[lo:hi] *= likelihood
@@ -311,7 +330,12 @@ class NoteHMMFollower:
         previous = self._reported
         # The filter alone moves the cursor by small steps; leaps (restarts, skipped bars) are the relocator's,
         # which needs whole notes to agree, so a run of matching pitches ahead cannot drag the cursor there.
-        if previous < 0 or previous <= best_index <= previous + cfg.max_report_step:
+        if previous < 0 and best_index > self.start_index + 1:
+            # The first report is the start (or the note after it): notes played before it are a run-up (a
+            # pickup, a warm-up), not a jump ahead, so belief past the start is dropped until it is reached.
+            self._alpha[self.start_index + 2 :] = 0.0
+            self._normalise()
+        elif previous < 0 or previous <= best_index <= previous + cfg.max_report_step:
             self._reported = best_index
             self._backtrack_count = 0
         elif previous - cfg.max_report_back <= best_index < previous:  # a short step back, once it holds
@@ -410,3 +434,19 @@ class NoteHMMFollower:
             confidence=confidence,
             is_lost=is_lost,
         )
+
+
+def common_fundamentals(midis: np.ndarray, max_harmonic: int = 6, tolerance_cents: float = 25.0) -> np.ndarray:
+    """Per note, the MIDI pitch of the common fundamental of it and the note before, where the interval is a
+    simple frequency ratio p/q (p, q ≤ ``max_harmonic``, q ≥ 2); NaN otherwise."""
+    out = np.full(len(midis), np.nan)
+    for j in range(1, len(midis)):
+        cents = (midis[j] - midis[j - 1]) * 100.0
+        for q in range(2, max_harmonic + 1):
+            for p in range(1, max_harmonic + 1):
+                if np.gcd(p, q) == 1 and abs(cents - 1200.0 * np.log2(p / q)) < tolerance_cents:
+                    out[j] = midis[j - 1] - 12.0 * np.log2(q)
+                    break
+            if np.isfinite(out[j]):
+                break
+    return out

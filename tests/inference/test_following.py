@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from inference.following import FOLLOWERS, Follower, make_follower
+from inference.following import FOLLOWERS, Follower, is_polyphonic, make_follower, resolve_follower
 from inference.following.onsets import first_group_of_measure, group_onsets
 from inference.synth import Timbre, make_melody, render_notes
 from inference.types import HOP_SAMPLES, PitchFrame, Position, ScoreNote
@@ -44,6 +44,16 @@ def test_registry_builds_the_hmm_follower_by_name() -> None:
     assert isinstance(follower, Follower)
     with pytest.raises(ValueError, match="unknown follower"):
         make_follower("nope", twinkle())
+
+
+def test_auto_follows_a_single_line_with_the_hmm_and_chords_with_time_warping() -> None:
+    melody = twinkle()
+    chord = [*melody, dataclasses.replace(melody[2], note_id="c1", midi=melody[2].midi + 4)]
+    assert resolve_follower("auto", melody) == "hmm" and not is_polyphonic(melody)
+    assert resolve_follower("auto", chord) == "oltw" and is_polyphonic(chord)
+    assert resolve_follower("rl", chord) == "rl"
+    assert make_follower("auto", melody).name == "hmm"
+    assert make_follower("auto", chord).name == "oltw"
 
 
 def test_notes_with_one_onset_form_one_group() -> None:
@@ -122,6 +132,29 @@ def test_starts_at_the_requested_group_and_waits_for_sound() -> None:
     assert positions[-1].note_index == len(notes) - 1
     reach = next(p.t for p in positions if p.note_index >= start)
     assert abs(reach - onsets[0]) < 0.1
+
+
+def test_notes_played_before_the_start_bar_do_not_run_the_cursor_ahead() -> None:
+    """Told to start at bar 2, the learner plays bar 1 first (a pickup, a run-up) whose pitches come again just
+    after the start: the cursor stays put (or follows bar 1) until bar 2 is played, then follows it."""
+    notes = make_melody([73, 76, 73, 76, 69, 71, 73, 76, 73, 71, 69, 73, 71], [1] * 12 + [4], bpm=90)
+    start = first_group_of_measure(group_onsets(notes), 2)
+    audio, onsets = render_notes(notes, timbre="flute", seed=6)
+    follower = make_follower("hmm", notes)
+    follower.reset(start)
+    positions = follow(follower, audio)
+    assert max(p.note_index for p in positions if p.t < onsets[start] - 0.05) <= start
+    errors = first_reach_errors(positions, onsets)[start + 1 :]  # the start itself is shown from the first sound
+    assert np.all(np.abs(errors) < 0.15), errors
+
+
+def test_repeated_notes_move_on_when_due_even_with_soft_reattacks() -> None:
+    """Pairs of repeated eighths (the lullaby of the live-path benchmark) are reached on time at any tempo."""
+    notes = make_melody([69, 67, 67, 65, 69, 69, 67, 67, 65, 70, 70, 67, 67, 72, 72, 69], [1] + [0.5] * 14 + [2])
+    for tempo_factor in (1.0, 1.25):
+        audio, onsets = render_notes(notes, tempo_factor=tempo_factor, timbre="string", seed=0)
+        errors = first_reach_errors(follow(make_follower("hmm", notes), audio), onsets)[1:]
+        assert np.mean(np.abs(errors) <= 0.1) >= 0.9, errors
 
 
 @pytest.mark.parametrize("kind", ["silence", "white noise"])

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http.request import validate_host
 from django.urls import reverse
 
+from inference.following import resolve_follower
 from webapp.courses.selectors import can_practise
 from webapp.practice import services
 from webapp.practice.engine import EngineError, EngineSession, TakeOptions, open_session
@@ -105,11 +106,13 @@ class PracticeConsumer(AsyncWebsocketConsumer):
             )
         except services.TakeError as exc:
             return await self._error(exc.code, str(exc))
+        piece = self.take.lesson.piece
+        follower = resolve_follower(self.take.lesson.follower or settings.ETUDE_FOLLOWER, piece.score_notes())
         options = TakeOptions(
-            notes=self.take.lesson.piece.notes,
+            notes=piece.notes,
             tempo_factor=tempo,
             from_measure=measure,
-            follower=self.take.lesson.follower or settings.ETUDE_FOLLOWER,
+            follower=follower,
             tolerances=self.take.tolerances,
         )
         try:
