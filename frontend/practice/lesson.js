@@ -1,13 +1,14 @@
 /**
  * Lesson page controller: Start/Stop, tempo and start-measure controls, microphone capture, the practice
- * socket, the score cursor and marks, the live announcements and the results panel.
+ * socket, the score cursor and marks, and the live announcements (the results panel is results.js).
  *
  * For tests: document.body.dataset.state is idle | starting | listening | stopping | done | error;
  * window.etude counts what happened in the current take; #score carries data-cursor-note.
  */
 import { describeCaptureError, startCapture } from "./audio-capture.js";
 import { openPracticeSocket } from "./socket.js";
-import { RESULT_SYMBOLS, ScoreView } from "./score-view.js";
+import { RESULT_WORDS, renderResults } from "./results.js";
+import { ScoreView } from "./score-view.js";
 import { createVoice } from "./voice.js";
 
 const STARTED_FALLBACK_MS = 3000; // servers that never send "started" still get a take
@@ -17,8 +18,6 @@ const ANNOUNCE_INTERVAL_MS = 4000;
 const SILENCE_PEAK = 0.001; // −60 dBFS
 const SILENCE_WARNING_MS = 4000;
 const TEMPO_KEY_STEP = 5;
-const RESULT_WORDS = { correct: "correct", wrong_pitch: "wrong pitch", missed: "missed", early: "early",
-  late: "late", extra: "extra" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -252,47 +251,10 @@ function onCommand(message) {
 function onSummary(message) {
   etude.summary = message;
   take.hasSummary = true;
-  renderResults(message);
+  renderResults(message, etude.verdicts, ui.results);
   if (state() === "listening" || state() === "starting") endStreaming();
   if (take.hasSaved) finish();
   else later(SAVED_GRACE_MS, finish);
-}
-
-/** Fill the results panel: counts per result (symbol and word, not colour alone) and accuracy. */
-function renderResults(summary) {
-  let counts = summary.counts;
-  if (!counts || typeof counts !== "object") {
-    counts = {};
-    for (const v of etude.verdicts) counts[v.result] = (counts[v.result] || 0) + 1;
-  }
-  const judged = Object.entries(counts).reduce((sum, [r, n]) => sum + (r === "extra" ? 0 : Number(n) || 0), 0);
-  let accuracy = typeof summary.accuracy === "number" ? summary.accuracy : null;
-  if (accuracy !== null && accuracy <= 1) accuracy *= 100;
-  if (accuracy === null && judged > 0) accuracy = (100 * (Number(counts.correct) || 0)) / judged;
-  $("results-accuracy").textContent =
-    accuracy === null ? "No notes were judged in this take." : `Accuracy: ${Math.round(accuracy)} % of ${judged} notes`;
-  const rows = Object.keys({ ...RESULT_WORDS, ...counts }).map((result) => {
-    const row = document.createElement("tr");
-    row.className = `result-row mark-${result}`;
-    const name = document.createElement("th");
-    name.scope = "row";
-    name.textContent = `${RESULT_SYMBOLS[result] || "•"} ${RESULT_WORDS[result] || result}`;
-    const count = document.createElement("td");
-    count.textContent = String(counts[result] || 0);
-    count.dataset.result = result;
-    row.append(name, count);
-    return row;
-  });
-  $("results-table").tBodies[0].replaceChildren(...rows);
-  const note = $("results-message");
-  const next = summary.next || summary.next_exercise;
-  note.replaceChildren(summary.message || "");
-  if (next && next.url) {
-    const link = Object.assign(document.createElement("a"), { href: next.url, textContent: `Next: ${next.title || "exercise"}` });
-    note.append(summary.message ? " " : "", link);
-  }
-  note.hidden = !note.textContent;
-  ui.results.hidden = false;
 }
 
 function onSaved(message) {

@@ -16,6 +16,20 @@ class JoinForm(forms.Form):
     class_code = forms.CharField(max_length=32, label="Class code")
 
 
+TRANSPOSITIONS = [
+    ("0", "Concert pitch (piano, flute, violin, voice, oboe, …)"),
+    ("-2", "B♭ (clarinet, trumpet, soprano saxophone)"),
+    ("-9", "E♭ (alto saxophone)"),
+    ("-14", "B♭ an octave lower (tenor saxophone, bass clarinet)"),
+    ("-21", "E♭ an octave lower (baritone saxophone)"),
+    ("-7", "F (horn, cor anglais)"),
+    ("-3", "A (A clarinet)"),
+    ("-12", "Sounds an octave lower (guitar, double bass)"),
+    ("12", "Sounds an octave higher (piccolo, xylophone)"),
+]
+"""Sounding minus written pitch in semitones, as ``Tolerances.transpose_semitones``."""
+
+
 class LessonForm(forms.Form):
     score = forms.FileField(
         help_text=f"MusicXML (.xml, .musicxml, .mxl), MIDI (.mid) or ABC (.abc), up to {MAX_SCORE_BYTES // 2**20} MB.",
@@ -36,12 +50,42 @@ class LessonForm(forms.Form):
         help_text="Which listening algorithm follows the learner; the default suits most pieces.",
     )
 
+    # How strictly takes are judged (inference.feedback.Tolerances); empty fields keep the defaults.
+    cents_tolerance = forms.FloatField(
+        required=False, min_value=5, max_value=600, label="Pitch tolerance (cents)", help_text="Empty: 50 cents."
+    )
+    timing_window_ms = forms.FloatField(
+        required=False,
+        min_value=20,
+        max_value=2000,
+        label="Timing window (ms)",
+        help_text="Notes further than this from the beat are early or late. Empty: 150 ms.",
+    )
+    a4_hz = forms.FloatField(
+        required=False, min_value=400, max_value=480, label="Reference pitch A4 (Hz)", help_text="Empty: 440 Hz."
+    )
+    transpose_semitones = forms.TypedChoiceField(
+        coerce=float,
+        empty_value=0.0,
+        required=False,
+        choices=TRANSPOSITIONS,
+        label="Instrument",
+        help_text="For transposing instruments the score is read at written pitch.",
+    )
+
+    TOLERANCE_FIELDS = ("cents_tolerance", "timing_window_ms", "a4_hz", "transpose_semitones")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from inference.following import FOLLOWER_LABELS
 
         super().__init__(*args, **kwargs)
         choices = [("", "Site default")] + [(name, label) for name, label in FOLLOWER_LABELS.items()]
         self.fields["follower"].choices = choices
+
+    def tolerances(self) -> dict[str, float]:
+        """The tolerances the instructor filled in (the rest keep their defaults)."""
+        values = {name: self.cleaned_data.get(name) for name in self.TOLERANCE_FIELDS}
+        return {name: float(value) for name, value in values.items() if value is not None}
 
     def clean_score(self) -> object:
         upload = self.cleaned_data["score"]

@@ -87,6 +87,11 @@ class Lesson(models.Model):
     follower = models.CharField(
         max_length=32, blank=True, help_text="Score follower for this lesson; empty means the site default."
     )
+    tolerances = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How strictly takes are judged (inference.feedback.Tolerances keys); missing keys: defaults.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -98,6 +103,13 @@ class Lesson(models.Model):
     @property
     def target_bpm(self) -> float:
         return self.tempo_bpm or self.piece.tempo_bpm
+
+    @property
+    def judging(self) -> Any:
+        """The lesson's ``inference.feedback.Tolerances``, defaults filled in (shown on the lesson page)."""
+        from inference.feedback import Tolerances
+
+        return Tolerances.from_dict(self.tolerances)
 
     @property
     def follower_name(self) -> str:

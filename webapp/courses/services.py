@@ -71,11 +71,15 @@ def create_lesson(
     instructions: str = "",
     tempo_bpm: float | None = None,
     follower: str = "",
+    tolerances: dict[str, float] | None = None,
 ) -> Lesson:
+    """A new last lesson of ``course``; ``ValueError`` for an unknown follower or out-of-range tolerances."""
+    from inference.feedback import Tolerances
     from inference.following import FOLLOWERS
 
     if follower and follower not in FOLLOWERS:
         raise ValueError(f"unknown follower {follower!r}; choose one of {sorted(FOLLOWERS)}")
+    Tolerances.from_dict(tolerances)  # raises ValueError naming the bad key
     order = course.lessons.count() + 1
     return Lesson.objects.create(
         course=course,
@@ -84,5 +88,6 @@ def create_lesson(
         instructions=instructions,
         tempo_bpm=tempo_bpm,
         follower=follower,
+        tolerances=dict(tolerances or {}),
         order=order,
     )

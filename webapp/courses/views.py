@@ -85,6 +85,7 @@ def lesson_create(request: HttpRequest, course_id: int) -> HttpResponse:
                 instructions=form.cleaned_data["instructions"],
                 tempo_bpm=form.cleaned_data["tempo_bpm"],
                 follower=form.cleaned_data["follower"],
+                tolerances=form.tolerances(),
             )
             messages.success(request, f"Lesson '{lesson.title}' added ({piece.note_count} notes).")
             return redirect("courses:detail", course_id=course.pk)

@@ -71,8 +71,10 @@ def create_take(
     if from_measure is None:
         from_measure = lesson.piece.first_measure
     tempo, measure = check_take_options(lesson, tempo_factor, from_measure)
+    # The lesson's tolerances (set by its instructor) apply unless the request names its own.
+    chosen = lesson.tolerances if tolerances is None else tolerances
     return Take.objects.create(
-        user=user, lesson=lesson, tempo_factor=tempo, from_measure=measure, tolerances=check_tolerances(tolerances)
+        user=user, lesson=lesson, tempo_factor=tempo, from_measure=measure, tolerances=check_tolerances(chosen)
     )
 
 
