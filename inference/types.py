@@ -104,6 +104,9 @@ class PitchFrame:
     rms: float
     onset: float = 0.0
     """0..1 onset strength (energy rise / re-attack)."""
+    phase_jump: float = 0.0
+    """0..1 how much the partials' phases broke from their steady advance: a re-attack of the same pitch
+    (a bow change, a tongued repeat) that hardly changes the level still restarts the phases."""
 
 
 @dataclass

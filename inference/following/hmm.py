@@ -192,7 +192,8 @@ class NoteHMMFollower:
             ready = np.clip((ratio - 0.4) / 0.3, 0.0, 1.0)
             dipped = min(self._recent_rms) < cfg.dip_share * max(self._recent_rms)
             weight = cfg.dipped_onset if dipped else cfg.undipped_onset
-            onset = np.where(repeats, min(1.0, weight * pitch.onset), pitch.onset)
+            reattack = max(weight * pitch.onset, cfg.phase_jump_weight * pitch.phase_jump)
+            onset = np.where(repeats, min(1.0, reattack), pitch.onset)
             hazard = 1.0 - (1.0 - hazard) * (1.0 - cfg.onset_boost * onset * ready)
         else:
             hazard = np.minimum(hazard, cfg.hazard_silent)

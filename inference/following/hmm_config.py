@@ -48,6 +48,8 @@ class HMMConfig:
     crossfade_weight: float = 0.35
     """Match given to a note when the tracked pitch is the common fundamental of it and the note before (what
     an autocorrelation tracker hears while a legato attack overlaps the previous note's release)."""
+    phase_jump_weight: float = 0.5
+    """Weight of a phase jump (``PitchFrame.phase_jump``) as the re-attack of a repeated note."""
     glitch_intervals: tuple[float, ...] = (12.0, 19.02, 24.0)
     """A tracked pitch that leaps up by one of these intervals (to a harmonic of the note sounding) to a
     pitch no note near the cursor has is a tracker error: the hop holds the position, like silence. (Downward

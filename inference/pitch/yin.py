@@ -73,7 +73,14 @@ class YinTracker:
             return PitchFrame(t=t, f0_hz=0.0, voicing=0.0, rms=rms, onset=0.0)
         f0, voicing = self._yin(self._buffer[-self.span :])
         jump_onset = self._pitch_jump_onset(f0, voicing)
-        return PitchFrame(t=t, f0_hz=f0, voicing=voicing, rms=rms, onset=max(energy_onset, jump_onset))
+        return PitchFrame(
+            t=t,
+            f0_hz=f0,
+            voicing=voicing,
+            rms=rms,
+            onset=max(energy_onset, jump_onset),
+            phase_jump=self._onsets.phase_jump,
+        )
 
     def _time_for(self, n: int) -> float:
         # Odd-sized hops only happen at the very end of a stream; keep time consistent anyway.

@@ -72,6 +72,26 @@ def test_repeated_notes_of_one_pitch_each_give_an_onset() -> None:
     assert max(steady) < 0.3
 
 
+def test_a_re_attack_at_the_same_level_is_a_phase_jump_not_an_energy_onset() -> None:
+    """A bow change or a tongued repeat: the tone restarts with new phases (a 3.3 ms gap) at the same level."""
+    first, second = sine(440.0, 0.8), sine(440.0, 0.8)
+    gap = np.zeros(53, dtype=np.float32)
+    frames = track(np.concatenate([first, gap, second]))
+    restart = len(first) / SAMPLE_RATE
+    steady = [f.phase_jump for f in frames if 0.2 < f.t < restart - 0.02 or restart + 0.2 < f.t]
+    near = [f for f in frames if restart <= f.t <= restart + 0.08]
+    assert max(steady) < 0.1
+    assert max(f.phase_jump for f in near) > 0.5
+    assert max(f.onset for f in near) < 0.5  # the level hardly changes: energy flux alone would miss it
+
+
+def test_vibrato_is_not_a_phase_jump() -> None:
+    t = np.arange(int(1.5 * SAMPLE_RATE)) / SAMPLE_RATE
+    vibrato = 440.0 * 2 ** (30 / 1200 * np.sin(2 * np.pi * 5.5 * t))  # ±30 cents at 5.5 Hz
+    tone = (0.3 * np.sin(2 * np.pi * np.cumsum(vibrato) / SAMPLE_RATE)).astype(np.float32)
+    assert max(f.phase_jump for f in track(tone) if f.t > 0.3) < 0.2
+
+
 def test_reset_forgets_the_stream() -> None:
     tracker = YinTracker()
     tone = sine(440.0, 0.1)
