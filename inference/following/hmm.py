@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -96,6 +97,7 @@ class NoteHMMFollower:
         self._recent_rms: deque[float] = deque(maxlen=self.config.release_hops)
         self._held_midi = 0.0
         self._glitch_hops = 0
+        self._settling_hops = 0
         self.history.reset()
         self.tracker.reset()
         self.last_pitch = None
@@ -109,7 +111,14 @@ class NoteHMMFollower:
         self.last_pitch = pitch
         self._recent_rms.append(pitch.rms)
         is_voiced = pitch.f0_hz > 0.0 and pitch.rms >= self.config.release_share * max(self._recent_rms)
+        after_glitch, held = self._glitch_hops > 0, self._held_midi
         is_voiced = is_voiced and not self._is_glitch(pitch)
+        if is_voiced and after_glitch and abs(self._held_midi - held) < 0.5:
+            self._settling_hops = 2  # back from a harmonic flip to the held note
+        if self._settling_hops > 0:
+            # The tracker's pitch-jump "onset" on the way back (it lasts two hops) is no re-attack.
+            self._settling_hops -= 1
+            pitch = replace(pitch, onset=0.0, phase_jump=0.0)
         if is_voiced:
             self._peak_rms = max(self._peak_rms, pitch.rms)
         else:
