@@ -170,3 +170,53 @@ def test_the_image_game_observes_spectrogram_and_sheet_excerpts() -> None:
     assert obs.inputs["spec"].shape == (2, 2, N_BINS, 40) and obs.inputs["score"].shape[:2] == (2, 2)
     logits, value = ImageActorCritic()(**{k: torch.from_numpy(v) for k, v in obs.inputs.items()})
     assert logits.shape == (2, 3) and value.shape == (2,)
+
+
+def test_a_told_tempo_stretches_the_score_roll() -> None:
+    """Told to expect half the written tempo, the agent reads a roll twice as long at its nominal speed."""
+    notes = make_melody([60, 64, 67], [1, 1, 1], bpm=60)
+    assert list(ScoreRoll(notes, tempo_factor=0.5).onset_cols) == [0.0, 200.0, 400.0]
+    with pytest.raises(ValueError):
+        ScoreRoll(notes, tempo_factor=0.0)
+
+
+def _local_tempi(rubato: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(performed over written inter-onset intervals, relative to the whole take's; performed onsets)."""
+    from inference.following.rl.performances import perform, random_curve
+
+    notes = make_melody(SCALE * 4, [0.5] * (4 * len(SCALE)), bpm=120)
+    rng = np.random.default_rng(seed)
+    _, times = perform(notes, random_curve(rng, rubato=rubato, score_s=notes[-1].onset_s), rng)
+    written = np.array([n.onset_s for n in notes])
+    ratios = np.diff(times) / np.diff(written)
+    return ratios / np.median(ratios), times
+
+
+def test_wide_rubato_wanders_further_and_pauses() -> None:
+    mild = np.concatenate([_local_tempi("mild", s)[0] for s in range(20)])
+    wide = np.concatenate([_local_tempi("wide", s)[0] for s in range(20)])
+    assert np.percentile(wide, 95) - np.percentile(wide, 5) > 2 * (np.percentile(mild, 95) - np.percentile(mild, 5))
+    assert wide.max() > 2.0 > mild.max()  # a held note or a breath: an interval at least twice as long
+    assert all(np.all(np.diff(_local_tempi("wide", s)[1]) > 0) for s in range(20))
+
+
+def test_a_shipped_agent_can_be_fine_tuned_from_its_onnx(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from inference.following.rl.training import load_checkpoint
+
+    torch.manual_seed(3)
+    model = ActorCritic().eval()
+    export_onnx(model, tmp_path / "agent.onnx")
+    rebuilt = load_checkpoint(tmp_path / "agent.onnx").eval()
+    obs = FollowingGame([_track()], 3, np.random.default_rng(2)).observe()
+    np.testing.assert_allclose(torch_policy(rebuilt)(obs), torch_policy(model)(obs), rtol=1e-6, atol=1e-6)
+
+
+def test_the_rl_follower_told_a_slow_tempo_follows_a_slow_take() -> None:
+    from inference.following.offline_run import follow_audio
+
+    notes = make_melody(SCALE, [0.5] * len(SCALE), bpm=120)
+    audio, onsets = render_notes(notes, tempo_factor=0.6, seed=4, lead_in_s=0.5, tail_s=1.0)
+    run = follow_audio(notes, audio, "rl", tempo_factor=0.6)
+    reached = [r for r in run.group_reached_s[1:] if r is not None]
+    errors = np.abs(np.array(reached) - np.array(onsets[1 : 1 + len(reached)]))
+    assert len(reached) == len(notes) - 1 and np.median(errors) < 0.15

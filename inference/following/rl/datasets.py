@@ -26,7 +26,7 @@ DATA_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 NOTTINGHAM_MELODY = DATA_ROOT / "nottingham" / "MIDI" / "melody"
 TEST_SHARE = 8
 MAX_NOTES = 96
-"""Tunes are cut to their first notes: long enough to test tracking, short enough to train fast."""
+"""Tunes are cut to their first notes (by default): long enough to test tracking, short enough to train fast."""
 
 
 BENCH_TUNES_DRAWN = 24
@@ -67,6 +67,27 @@ def chorale_paths(count: int) -> list[str]:
     return paths[:: max(1, len(paths) // count)][:count]
 
 
+PIANO_COMPOSERS = ("beethoven", "cpebach", "haydn", "joplin", "mozart", "schoenberg", "schumann_clara",
+                   "schumann_robert")
+"""music21 corpus folders whose pieces are played on piano for training: string quartets, rags, piano pieces.
+None of them is a piece of the benchmark (Vienna 4x22: Chopin op. 10/3 and op. 38, Mozart K331, Schubert
+D783; K265)."""
+
+
+def piano_paths() -> list[str]:
+    """music21 corpus paths of the polyphonic (non-chorale) pieces the agent may hear on piano."""
+    from music21 import corpus
+
+    paths = sorted(str(p) for p in corpus.getPaths() if str(p).endswith((".mxl", ".xml", ".musicxml")))
+    return [p for p in paths if any(f"/corpus/{name}/" in p for name in PIANO_COMPOSERS)]
+
+
+def piece_name(path: Path) -> str:
+    """A file's stem, with its folders inside music21's corpus (many corpus movements are ``movement1``)."""
+    parts = path.with_suffix("").parts
+    return "-".join(parts[parts.index("corpus") + 1 :]) if "corpus" in parts else path.stem
+
+
 def load_notes(path: Path, cache_dir: Path | None = None, max_notes: int = MAX_NOTES) -> list[ScoreNote]:
     """The first ``max_notes`` notes of a score file (parsed once, then cached as JSON)."""
     return load_tune(path, cache_dir, max_notes)[0]
@@ -74,7 +95,7 @@ def load_notes(path: Path, cache_dir: Path | None = None, max_notes: int = MAX_N
 
 def load_tune(path: Path, cache_dir: Path | None = None, max_notes: int = MAX_NOTES) -> tuple[list[ScoreNote], str]:
     """The first ``max_notes`` notes of a score file and its normalised MusicXML (cached after one parse)."""
-    cached = cache_dir / "notes" / f"{path.stem}-{max_notes}.json" if cache_dir else None
+    cached = cache_dir / "notes" / f"{piece_name(path)}-{max_notes}.json" if cache_dir else None
     if cached is not None and cached.is_file():
         data = json.loads(cached.read_text())
         if isinstance(data, dict):
@@ -97,9 +118,12 @@ def build_tracks(
     cache_dir: Path | None = None,
     programs: tuple[int, ...] | None = None,
     view: str = "roll",
+    max_notes: int = MAX_NOTES,
+    rubato: str = "mild",
 ) -> list[Track]:
-    """Render ``performances_each`` warped performances of every file (train or test soundfont), read through
-    the symbolic score view (``"roll"``) or the engraved one (``"image"``)."""
+    """Render ``performances_each`` warped performances of the first ``max_notes`` notes of every file (train
+    or test soundfont, ``rubato`` as in ``performances.random_curve``), read through the symbolic score view
+    (``"roll"``) or the engraved one (``"image"``)."""
     from inference.following.rl.score_image import ScoreImage
     soundfont = TRAIN_SOUNDFONT if split == "train" else TEST_SOUNDFONT
     tracks: list[Track] = []
@@ -107,7 +131,7 @@ def build_tracks(
     for k, path in enumerate(files):
         rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
         try:
-            notes, musicxml = load_tune(path, cache_dir)
+            notes, musicxml = load_tune(path, cache_dir, max_notes)
         except ScoreError as exc:
             print(f"skipping {path.name}: {exc}", file=sys.stderr)
             continue
@@ -116,7 +140,7 @@ def build_tracks(
         score_view = ScoreImage(notes, musicxml) if view == "image" else None
         for _ in range(performances_each):
             performance = render_performance(
-                path.stem, notes, rng, soundfont=soundfont, cache_dir=cache_dir, programs=programs
+                piece_name(path), notes, rng, soundfont=soundfont, cache_dir=cache_dir, programs=programs, rubato=rubato
             )
             tracks.append(Track.from_performance(performance, score_view))
         if (k + 1) % 25 == 0:

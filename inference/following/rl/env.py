@@ -110,8 +110,11 @@ class Track:
         return not isinstance(self.view, ScoreRoll)
 
     @classmethod
-    def from_performance(cls, performance: Performance, view: ScoreView | None = None) -> Track:
-        view = view or ScoreRoll(performance.notes)
+    def from_performance(
+        cls, performance: Performance, view: ScoreView | None = None, *, tempo_factor: float = 1.0
+    ) -> Track:
+        """``tempo_factor``: the tempo the performer was told, relative to the written one (symbolic view)."""
+        view = view or ScoreRoll(performance.notes, tempo_factor)
         n = len(performance.spec)
         times = (np.arange(n) + 1) * FRAME_HOP / SAMPLE_RATE
         true_cols = np.interp(times, performance.onset_times, view.onset_cols)

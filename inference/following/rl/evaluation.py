@@ -97,12 +97,16 @@ def constant_speed_policy(obs: Observation) -> np.ndarray:
     return logits
 
 
-def track_from_audio(name: str, notes, audio: np.ndarray, onset_times: np.ndarray) -> Track:  # type: ignore[no-untyped-def]
-    """A game track for any recording with known onset-group times (how the following benchmark uses it)."""
+def track_from_audio(  # type: ignore[no-untyped-def]
+    name: str, notes, audio: np.ndarray, onset_times: np.ndarray, tempo_factor: float = 1.0
+) -> Track:
+    """A game track for any recording with known onset-group times (how the following benchmark uses it);
+    ``tempo_factor`` is the tempo the followers are told, relative to the written one."""
     from inference.following.rl.features import spectrogram
     from inference.following.rl.performances import Performance
 
-    return Track.from_performance(Performance(name, list(notes), spectrogram(audio), np.asarray(onset_times)))
+    performance = Performance(name, list(notes), spectrogram(audio), np.asarray(onset_times))
+    return Track.from_performance(performance, tempo_factor=tempo_factor)
 
 
 def game_metrics(tracks: Sequence[Track], model_path: str | None = None) -> dict[str, float]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from inference.following.onsets import OnsetGroup
 from inference.following.rl.env import MAX_SPEED, SPEC_FRAMES, SPEED_STEP, similarity_view, speed_feature
-from inference.following.rl.features import FRAME_SECONDS, N_BINS, StreamingSpectrogram
+from inference.following.rl.features import N_BINS, StreamingSpectrogram
 from inference.following.rl.score_roll import NOMINAL_SPEED, VIEW_COLS, ScoreRoll
 from inference.types import HOP_SECONDS, Position, ScoreNote
 
@@ -42,7 +42,7 @@ class RLFollower:
 
         if tempo_factor <= 0:
             raise ValueError(f"tempo_factor must be positive, got {tempo_factor}")
-        self.roll = ScoreRoll(notes)
+        self.roll = ScoreRoll(notes, tempo_factor)  # the told tempo is the agent's nominal speed
         self.groups: list[OnsetGroup] = self.roll.groups
         self.tempo_factor = tempo_factor
         self._session = onnx_session(model or model_path())
@@ -53,7 +53,7 @@ class RLFollower:
     def reset(self, from_note_index: int = 0) -> None:
         self.start_index = int(np.clip(from_note_index, 0, len(self.groups) - 1))
         self.pos = float(self.roll.onset_cols[self.start_index])
-        self.speed = NOMINAL_SPEED * self.tempo_factor
+        self.speed = NOMINAL_SPEED
         self.is_started = False
         self._spectrogram.reset()
         self._frames.clear()
@@ -93,20 +93,14 @@ class RLFollower:
             return Position(self._hops * HOP_SECONDS, -1, (), start.measure, start.beat, start.onset_q, 0.0)
         index = int(np.clip(self.roll.group_at(self.pos), self.start_index, len(self.groups) - 1))
         group = self.groups[index]
-        seconds = self.pos / NOMINAL_SPEED * FRAME_SECONDS
         return Position(
             t=self._hops * HOP_SECONDS,
             note_index=index,
             note_ids=group.note_ids,
             measure=group.measure,
             beat=group.beat,
-            score_q=_quarters_at(self.groups, seconds),
+            score_q=float(np.interp(self.pos, self.roll.onset_cols, [g.onset_q for g in self.groups])),
             confidence=float(np.clip(self._match, 0.0, 1.0)),
             is_lost=self._poor_frames >= LOST_FRAMES,
         )
 
-
-def _quarters_at(groups: Sequence[OnsetGroup], seconds: float) -> float:
-    onsets_s = [g.onset_s for g in groups]
-    onsets_q = [g.onset_q for g in groups]
-    return float(np.interp(seconds, onsets_s, onsets_q))

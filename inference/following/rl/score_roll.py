@@ -32,15 +32,23 @@ SUSTAIN_LEVEL = 0.5
 
 
 class ScoreRoll:
-    """Symbolic score view of ``notes``; positions are column numbers (floats allowed)."""
+    """Symbolic score view of ``notes``; positions are column numbers (floats allowed).
 
-    def __init__(self, notes: Sequence[ScoreNote]) -> None:
+    ``tempo_factor`` (performed over written tempo, as the performer was told) scales the score axis, so
+    that the agent's nominal speed is the told tempo: a slow piece is drawn stretched, not read slowly.
+    """
+
+    def __init__(self, notes: Sequence[ScoreNote], tempo_factor: float = 1.0) -> None:
         if not notes:
             raise ValueError("a score roll needs at least one note")
+        if tempo_factor <= 0:
+            raise ValueError(f"tempo_factor must be positive, got {tempo_factor}")
         self.groups: list[OnsetGroup] = group_onsets(notes)
-        self.onset_cols = np.array([g.onset_s * COLS_PER_SECOND for g in self.groups])
+        self.cols_per_second = COLS_PER_SECOND / tempo_factor
+        """Columns per written second."""
+        self.onset_cols = np.array([g.onset_s * self.cols_per_second for g in self.groups])
         end_s = max(n.onset_s + n.duration_s for n in notes)
-        self.n_cols = int(np.ceil(end_s * COLS_PER_SECOND)) + 1
+        self.n_cols = int(np.ceil(end_s * self.cols_per_second)) + 1
         self._pad = WINDOW_COLS
         self.image = np.zeros((N_BINS, self.n_cols + 2 * self._pad), dtype=np.float32)
         for note in notes:
@@ -48,8 +56,8 @@ class ScoreRoll:
         np.clip(self.image, 0.0, 1.0, out=self.image)
 
     def _paint(self, note: ScoreNote) -> None:
-        start = self._pad + int(round(note.onset_s * COLS_PER_SECOND))
-        stop = max(start + 2, self._pad + int(round((note.onset_s + note.duration_s) * COLS_PER_SECOND)))
+        start = self._pad + int(round(note.onset_s * self.cols_per_second))
+        stop = max(start + 2, self._pad + int(round((note.onset_s + note.duration_s) * self.cols_per_second)))
         envelope = np.full(stop - start, SUSTAIN_LEVEL, dtype=np.float32)
         envelope[:ATTACK_COLS] = 1.0
         envelope[-1] = 0.0  # a gap between repeated notes

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import torch
 
-from inference.following.rl.datasets import build_tracks, chorale_paths, nottingham_files
+from inference.following.rl.datasets import MAX_NOTES, build_tracks, chorale_paths, nottingham_files, piano_paths
+from inference.following.rl.env import Track
 from inference.following.rl.evaluation import play, summarise, torch_policy
 from inference.following.rl.model import Policy, export_onnx
-from inference.following.rl.training import TrainConfig, load_checkpoint, save_checkpoint, train
+from inference.following.rl.performances import RUBATO
+from inference.following.rl.training import TrainConfig, TrainLog, load_checkpoint, save_checkpoint, train
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "rl_follower.onnx"
 PIANOS = (0, 1, 2)
@@ -36,7 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--validation-tunes", type=int, default=24)
     parser.add_argument("--performances", type=int, default=2, help="warped performances per tune")
     parser.add_argument("--chorales", type=int, default=0, help="Bach chorales (music21 corpus) rendered on piano")
-    parser.add_argument("--init", type=Path, default=None, help="checkpoint to start from (fine-tuning)")
+    parser.add_argument("--pieces", type=int, default=0,
+                        help="other music21 corpus pieces (quartets, rags, piano music) rendered on piano")
+    parser.add_argument("--max-notes", type=int, default=MAX_NOTES, help="notes kept from the start of each piece")
+    parser.add_argument("--rubato", choices=RUBATO, default="mild", help="tempo curves of the performances")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="checkpoint (.pt) or exported agent (.onnx) to start from (fine-tuning)")
     parser.add_argument("--n-envs", type=int, default=16)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--seed", type=int, default=0)
@@ -55,22 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from inference.runtime import torch_device
 
     device = torch_device()
-    files = nottingham_files("train")
-    validation_files = files[:: max(1, len(files) // args.validation_tunes)][: args.validation_tunes]
-    train_files = [f for f in files if f not in validation_files][: args.tunes]
-    print(f"rendering {len(train_files)} x {args.performances} training performances ...", file=sys.stderr)
-    tracks = build_tracks(train_files, performances_each=args.performances, split="train", seed=args.seed,
-                          cache_dir=args.cache, view=args.view)
-    validation = build_tracks(validation_files, performances_each=1, split="test", seed=args.seed + 1000,
-                              cache_dir=args.cache, view=args.view)
-    if args.chorales:
-        chorales = [Path(p) for p in chorale_paths(args.chorales + args.chorales // 8)]
-        held_out = chorales[:: 9]
-        print(f"rendering {len(chorales) - len(held_out)} piano chorales ...", file=sys.stderr)
-        tracks += build_tracks([c for c in chorales if c not in held_out], performances_each=args.performances,
-                               split="train", seed=args.seed, cache_dir=args.cache, programs=PIANOS, view=args.view)
-        validation += build_tracks(held_out, performances_each=1, split="test", seed=args.seed + 1000,
-                                   cache_dir=args.cache, programs=PIANOS, view=args.view)
+    tracks, validation, train_files, validation_files = _data(args)
     config = TrainConfig(algo=args.algo, steps=args.steps, n_envs=args.n_envs, lr=args.lr, seed=args.seed)
     best = {"tracking_ratio": -1.0}
     curve: list[dict] = []
@@ -89,13 +81,13 @@ def main(argv: list[str] | None = None) -> int:
             save_checkpoint(model.to("cpu"), _log(stats), args.checkpoint)
             model.to(device)
 
-    def _log(stats: dict):  # type: ignore[no-untyped-def]
-        from inference.following.rl.training import TrainLog
-
+    def _log(stats: dict) -> TrainLog:
         return TrainLog(config=vars(config) if hasattr(config, "__dict__") else {}, updates=[stats])
 
     started = time.monotonic()
     initial = load_checkpoint(args.init) if args.init else None
+    if initial is not None:  # the starting point is a candidate too: fine-tuning must beat it
+        on_update(initial, {"update": 0, "steps": 0})
     model, log = train(tracks, config, device=device, model=initial, on_update=on_update)
     if best["tracking_ratio"] < 0:
         save_checkpoint(model.to("cpu"), log, args.checkpoint)
@@ -107,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         "steps": args.steps,
         "train_tunes": len(train_files),
         "chorales": args.chorales,
+        "pieces": args.pieces,
+        "max_notes": args.max_notes,
+        "rubato": args.rubato,
         "init": str(args.init) if args.init else None,
         "performances_each": args.performances,
         "validation_tunes": len(validation_files),
@@ -118,6 +113,31 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
     print(json.dumps({"model": str(args.out), "best_validation": best}))
     return 0
+
+
+def _data(args: argparse.Namespace) -> tuple[list[Track], list[Track], list[Path], list[Path]]:
+    """Training and validation tracks: Nottingham tunes, then chorales and other pieces on piano if asked."""
+    files = nottingham_files("train")
+    validation_files = files[:: max(1, len(files) // args.validation_tunes)][: args.validation_tunes]
+    train_files = [f for f in files if f not in validation_files][: args.tunes]
+    common = {"cache_dir": args.cache, "view": args.view, "max_notes": args.max_notes, "rubato": args.rubato}
+    print(f"rendering {len(train_files)} x {args.performances} training performances ...", file=sys.stderr)
+    tracks = build_tracks(train_files, performances_each=args.performances, split="train", seed=args.seed, **common)
+    validation = build_tracks(validation_files, performances_each=1, split="test", seed=args.seed + 1000, **common)
+    extra = []
+    if args.chorales:
+        extra.append(("piano chorales", [Path(p) for p in chorale_paths(args.chorales + args.chorales // 8)], 9))
+    if args.pieces:
+        pieces = piano_paths()
+        extra.append(("corpus pieces on piano", [Path(p) for p in pieces[:: max(1, len(pieces) // args.pieces)]], 5))
+    for what, paths, held_out_every in extra:
+        held_out = paths[::held_out_every]
+        print(f"rendering {len(paths) - len(held_out)} {what} ...", file=sys.stderr)
+        tracks += build_tracks([c for c in paths if c not in held_out], performances_each=args.performances,
+                               split="train", seed=args.seed, programs=PIANOS, **common)
+        validation += build_tracks(held_out, performances_each=1, split="test", seed=args.seed + 1000,
+                                   programs=PIANOS, **common)
+    return tracks, validation, train_files, validation_files
 
 
 if __name__ == "__main__":

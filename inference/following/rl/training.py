@@ -177,7 +177,23 @@ def save_checkpoint(model: Policy, log: TrainLog, path: str | Path) -> None:
 
 
 def load_checkpoint(path: str | Path) -> Policy:
+    """A policy from a training checkpoint, or rebuilt from an exported ``.onnx`` agent's weights."""
+    if str(path).endswith(".onnx"):
+        return load_onnx_weights(path)
     data = torch.load(path, map_location="cpu", weights_only=False)
     model = make_model(data.get("variant", "roll"))
     model.load_state_dict(data["state_dict"])
+    return model
+
+
+def load_onnx_weights(path: str | Path) -> Policy:
+    """The symbolic-view policy whose weights an exported agent carries (ONNX initializers are named as the
+    torch parameters), so that a shipped agent can be fine-tuned without its training checkpoint."""
+    import onnx
+    from onnx import numpy_helper
+
+    initializers = onnx.load(str(path)).graph.initializer
+    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in initializers}
+    model = make_model("image" if any(name.startswith("spec_encoder") for name in weights) else "roll")
+    model.load_state_dict(weights)
     return model
