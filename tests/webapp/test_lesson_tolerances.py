@@ -91,3 +91,37 @@ def test_the_lesson_page_says_how_strictly_it_judges(learner, lesson) -> None:  
     lesson.save()
     page = " ".join(client_for(learner).get(reverse("practice:lesson", args=[lesson.pk])).content.decode().split())
     assert "Judged within ±25 cents and ±150 ms, A4 = 442 Hz; written pitch for an instrument sounding -2" in page
+
+
+def test_an_instructor_changes_a_lessons_settings_and_new_takes_follow(instructor, learner, lesson) -> None:  # type: ignore[no-untyped-def]
+    old_take = create_take(learner, lesson)
+    url = reverse("courses:lesson_edit", args=[lesson.course.pk, lesson.pk])
+    page = client_for(instructor).get(url)
+    assert page.status_code == 200 and b"Lullaby" in page.content
+    fields = {"title": "Lullaby, slowly", "instructions": "Breathe", "tempo_bpm": "60", "follower": "oltw",
+              "cents_tolerance": "20", "transpose_semitones": "-9"}
+    response = client_for(instructor).post(url, fields)
+    assert response.status_code == 302
+    lesson.refresh_from_db()
+    assert (lesson.title, lesson.tempo_bpm, lesson.follower) == ("Lullaby, slowly", 60.0, "oltw")
+    assert lesson.tolerances == {"cents_tolerance": 20.0, "transpose_semitones": -9.0}
+    assert create_take(learner, lesson).tolerances["transpose_semitones"] == -9.0
+    old_take.refresh_from_db()
+    assert old_take.tolerances == {}  # judged as it was set up (the defaults)
+    again = client_for(instructor).get(url).content.decode()
+    assert 'value="20.0"' in again and '<option value="-9" selected>' in again
+
+
+def test_only_the_courses_instructor_changes_lesson_settings(learner, lesson) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("courses:lesson_edit", args=[lesson.course.pk, lesson.pk])
+    assert client_for(learner).post(url, {"title": "Mine now"}).status_code == 403
+    lesson.refresh_from_db()
+    assert lesson.title == "Lullaby"
+
+
+def test_bad_settings_are_refused_and_the_lesson_is_unchanged(instructor, lesson) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("courses:lesson_edit", args=[lesson.course.pk, lesson.pk])
+    response = client_for(instructor).post(url, {"title": "x", "a4_hz": "500"})
+    assert response.status_code == 400
+    lesson.refresh_from_db()
+    assert lesson.title == "Lullaby" and lesson.tolerances == {}

@@ -30,11 +30,9 @@ TRANSPOSITIONS = [
 """Sounding minus written pitch in semitones, as ``Tolerances.transpose_semitones``."""
 
 
-class LessonForm(forms.Form):
-    score = forms.FileField(
-        help_text=f"MusicXML (.xml, .musicxml, .mxl), MIDI (.mid) or ABC (.abc), up to {MAX_SCORE_BYTES // 2**20} MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(FORMATS))}),
-    )
+class LessonSettingsForm(forms.Form):
+    """What an instructor may change about a lesson after creating it (everything but the score)."""
+
     title = forms.CharField(max_length=200, required=False, help_text="Empty: the score's title.")
     instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     tempo_bpm = forms.FloatField(
@@ -86,6 +84,30 @@ class LessonForm(forms.Form):
         """The tolerances the instructor filled in (the rest keep their defaults)."""
         values = {name: self.cleaned_data.get(name) for name in self.TOLERANCE_FIELDS}
         return {name: float(value) for name, value in values.items() if value is not None}
+
+    @classmethod
+    def for_lesson(cls, lesson: Any, data: Any = None) -> LessonSettingsForm:
+        """The form filled in with ``lesson``'s present settings."""
+        initial = {
+            "title": lesson.title,
+            "instructions": lesson.instructions,
+            "tempo_bpm": lesson.tempo_bpm,
+            "follower": lesson.follower,
+            **{name: lesson.tolerances.get(name) for name in cls.TOLERANCE_FIELDS},
+        }
+        if initial["transpose_semitones"] is not None:
+            initial["transpose_semitones"] = str(int(initial["transpose_semitones"]))
+        return cls(data, initial=initial)
+
+
+class LessonForm(LessonSettingsForm):
+    """A new lesson: a score upload and its settings."""
+
+    score = forms.FileField(
+        help_text=f"MusicXML (.xml, .musicxml, .mxl), MIDI (.mid) or ABC (.abc), up to {MAX_SCORE_BYTES // 2**20} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(FORMATS))}),
+    )
+    field_order = ["score"]
 
     def clean_score(self) -> object:
         upload = self.cleaned_data["score"]

@@ -91,3 +91,29 @@ def create_lesson(
         tolerances=dict(tolerances or {}),
         order=order,
     )
+
+
+@transaction.atomic
+def update_lesson(
+    lesson: Lesson,
+    *,
+    title: str,
+    instructions: str,
+    tempo_bpm: float | None,
+    follower: str,
+    tolerances: dict[str, float],
+) -> Lesson:
+    """Change a lesson's settings (not its score); takes already made keep the tolerances they were judged by."""
+    from inference.feedback import Tolerances
+    from inference.following import FOLLOWERS
+
+    if follower and follower not in FOLLOWERS:
+        raise ValueError(f"unknown follower {follower!r}; choose one of {sorted(FOLLOWERS)}")
+    Tolerances.from_dict(tolerances)
+    lesson.title = title or lesson.piece.title
+    lesson.instructions = instructions
+    lesson.tempo_bpm = tempo_bpm
+    lesson.follower = follower
+    lesson.tolerances = dict(tolerances)
+    lesson.save(update_fields=["title", "instructions", "tempo_bpm", "follower", "tolerances"])
+    return lesson

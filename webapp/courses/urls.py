@@ -9,4 +9,5 @@ urlpatterns = [
     path("join/", views.course_join, name="join"),
     path("<int:course_id>/", views.course_detail, name="detail"),
     path("<int:course_id>/lessons/new/", views.lesson_create, name="lesson_create"),
+    path("<int:course_id>/lessons/<int:lesson_id>/edit/", views.lesson_edit, name="lesson_edit"),
 ]

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from inference.scores import ScoreError
 from webapp.courses import selectors, services
-from webapp.courses.forms import CourseForm, JoinForm, LessonForm
-from webapp.courses.models import Course
+from webapp.courses.forms import CourseForm, JoinForm, LessonForm, LessonSettingsForm
+from webapp.courses.models import Course, Lesson
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -92,6 +92,28 @@ def lesson_create(request: HttpRequest, course_id: int) -> HttpResponse:
     return render(
         request, "courses/lesson_create.html", {"form": form, "course": course}, status=400 if form.errors else 200
     )
+
+
+@login_required
+def lesson_edit(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
+    course = _visible_course(request, course_id)
+    if not selectors.can_manage_course(request.user, course):
+        raise PermissionDenied("Only the course's instructor can change its lessons.")
+    lesson = get_object_or_404(Lesson.objects.select_related("piece"), pk=lesson_id, course=course)
+    form = LessonSettingsForm.for_lesson(lesson, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.update_lesson(
+            lesson,
+            title=form.cleaned_data["title"],
+            instructions=form.cleaned_data["instructions"],
+            tempo_bpm=form.cleaned_data["tempo_bpm"],
+            follower=form.cleaned_data["follower"],
+            tolerances=form.tolerances(),
+        )
+        messages.success(request, f"Lesson '{lesson.title}' saved. New takes use these settings.")
+        return redirect("courses:detail", course_id=course.pk)
+    context = {"form": form, "course": course, "lesson": lesson}
+    return render(request, "courses/lesson_edit.html", context, status=400 if form.errors else 200)
 
 
 def _visible_course(request: HttpRequest, course_id: int) -> Course:
