@@ -183,7 +183,9 @@ class LiveJudge:
         cents = self._cents_to_group(played, index)
         median_cents = float(np.median(cents))
         played_midi = float(np.median(played))
-        onset_t = self._onset_time(heard, index)
+        onset_t, attack_heard = self._onset_time(heard, index)
+        if not attack_heard and self._repeats_previous(index):
+            is_inferred_onset = True  # a re-attack too soft to hear: where it began is unknown, so it is untimed
         if abs(median_cents) > self.tolerances.cents_tolerance:
             if self._is_next_pitch(played_midi, index) and self._was_brief(heard, index):
                 return self._held_repeat_or_missed(index, heard)  # the next note, reached a moment early
@@ -322,9 +324,13 @@ class LiveJudge:
         expected_s = self.groups[index].ioi_s / self.tempo_factor / speed
         return len(heard.frames) * HOP_SECONDS < 0.5 * expected_s
 
-    def _onset_time(self, heard: _GroupFrames, index: int) -> float:
-        """When the note began: the onset (rising edge of onset strength) nearest the follower's arrival,
-        else the start of the run of matching pitch just before it, else the arrival itself."""
+    def _repeats_previous(self, index: int) -> bool:
+        return index > 0 and bool(set(self.groups[index].midis) & set(self.groups[index - 1].midis))
+
+    def _onset_time(self, heard: _GroupFrames, index: int) -> tuple[float, bool]:
+        """When the note began, and whether an attack was heard: the onset (rising edge of onset strength)
+        nearest the follower's arrival, else the start of the run of matching pitch just before it (for a
+        repeated pitch, that run is the previous note: then the arrival), else the arrival itself."""
         frames = heard.earlier + heard.frames
         if self._anchors:
             frames = [f for f in frames if f.t > self._anchors[-1].onset_t + 2 * HOP_SECONDS]
@@ -335,14 +341,14 @@ class LiveJudge:
         ]
         edges = [t for t in edges if t <= heard.reached_t + LOOKAHEAD_S or t <= heard.frames[-1].t]
         if edges:
-            return min(edges, key=lambda t: abs(t - heard.reached_t)) - HOP_SECONDS / 2
+            return min(edges, key=lambda t: abs(t - heard.reached_t)) - HOP_SECONDS / 2, True
         targets = np.array(self.groups[index].midis, dtype=float)
         start = heard.reached_t
-        for frame in reversed(heard.earlier):
+        for frame in reversed([] if self._repeats_previous(index) else heard.earlier):
             if frame.f0_hz <= 0.0 or np.min(np.abs(self._midi(frame.f0_hz) - targets)) > 0.5:
                 break
             start = frame.t
-        return start - HOP_SECONDS / 2
+        return start - HOP_SECONDS / 2, False
 
     def _timing_deviation(self, index: int, onset_t: float) -> float | None:
         """Seconds between the heard onset and the one expected from the previous played note at the local

@@ -62,7 +62,7 @@ def test_learner_plays_a_lesson_and_finds_the_take_in_history(etude_server, chro
         assert page.locator("#score g.note").count() >= len(notes)
 
         page.click("#start-stop")
-        page.wait_for_function("document.body.dataset.state === 'listening'", timeout=20_000)
+        page.wait_for_function("document.body.dataset.state === 'listening'", timeout=60_000)  # slow when loaded
         cursor = "document.querySelector('#score').dataset.cursorNote || ''"
         page.wait_for_function(
             f"(() => {{ const order = {json.dumps(order)}; "

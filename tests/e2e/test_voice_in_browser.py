@@ -37,7 +37,7 @@ def test_a_spoken_tempo_change_moves_the_tempo_slider(etude_server, chromium_pat
         lesson_bpm = page.evaluate("JSON.parse(document.getElementById('lesson-config').textContent).tempo_bpm")
 
         page.click("#start-stop")
-        page.wait_for_function("document.body.dataset.state === 'listening'", timeout=20_000)
+        page.wait_for_function("document.body.dataset.state === 'listening'", timeout=60_000)  # slow when loaded
         page.wait_for_function(
             "(window.etude.voice?.heard || []).some((h) => h.intent.name === 'tempo')", timeout=45_000
         )
