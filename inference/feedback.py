@@ -324,6 +324,14 @@ class LiveJudge:
         expected_s = self.groups[index].ioi_s / self.tempo_factor / speed
         return len(heard.frames) * HOP_SECONDS < 0.5 * expected_s
 
+    def _starts_another_pitch(self, frames: list[PitchFrame], targets: np.ndarray) -> bool:
+        """Whether an attack's first frames are all clearly another pitch (the next note's attack, say)."""
+        pitched = [f for f in frames if f.f0_hz > 0.0]
+        if not pitched:
+            return False
+        steps = np.array([np.min(np.abs(self._midi(f.f0_hz) - targets)) for f in pitched]) % 12.0
+        return bool(np.all(np.minimum(steps, 12.0 - steps) > 1.0))  # octave errors still count as this pitch
+
     def _repeats_previous(self, index: int) -> bool:
         return index > 0 and bool(set(self.groups[index].midis) & set(self.groups[index - 1].midis))
 
@@ -334,15 +342,17 @@ class LiveJudge:
         frames = heard.earlier + heard.frames
         if self._anchors:
             frames = [f for f in frames if f.t > self._anchors[-1].onset_t + 2 * HOP_SECONDS]
+        targets = np.array(self.groups[index].midis, dtype=float)
         edges = [
             cur.t
-            for prev, cur in zip([None, *frames[:-1]], frames, strict=True)
-            if cur.onset >= ONSET_STRENGTH and (prev is None or prev.onset < ONSET_STRENGTH)
+            for k, (prev, cur) in enumerate(zip([None, *frames[:-1]], frames, strict=True))
+            if cur.onset >= ONSET_STRENGTH
+            and (prev is None or prev.onset < ONSET_STRENGTH)
+            and not self._starts_another_pitch(frames[k : k + 3], targets)
         ]
         edges = [t for t in edges if t <= heard.reached_t + LOOKAHEAD_S or t <= heard.frames[-1].t]
         if edges:
             return min(edges, key=lambda t: abs(t - heard.reached_t)) - HOP_SECONDS / 2, True
-        targets = np.array(self.groups[index].midis, dtype=float)
         start = heard.reached_t
         for frame in reversed([] if self._repeats_previous(index) else heard.earlier):
             if frame.f0_hz <= 0.0 or np.min(np.abs(self._midi(frame.f0_hz) - targets)) > 0.5:

@@ -85,6 +85,18 @@ def test_a_follower_jump_over_a_held_repeat_splits_the_tone() -> None:
     assert verdicts[1].ms is None  # its onset was inferred, not heard, so it is not timed
 
 
+def test_a_repeat_reached_on_time_without_a_heard_attack_is_untimed_not_early() -> None:
+    """The follower moves on to the slurred repeat when it is due (no attack heard): its onset is unknown, so
+    it is correct and untimed, not "early" from the start of the previous note's tone, nor the next "late"."""
+    groups = group_onsets(make_melody([67, 67, 69, 71], [1.0, 1.0, 1.0, 2.0], bpm=60))
+    judge = LiveJudge(groups)
+    sounds = [(1.0, 3.0, 67), (3.0, 4.0, 69), (4.0, 5.5, 71)]  # no re-attack at 2 s
+    play(judge, sounds, [(1.04, 0), (2.06, 1), (3.04, 2), (4.04, 3)], end_s=6.0)
+    verdicts = judge.final_verdicts()
+    assert [v.result for v in verdicts] == ["correct"] * 4
+    assert verdicts[1].ms is None and verdicts[2].ms is not None
+
+
 def test_a_truly_silent_repeat_is_still_missed() -> None:
     groups = group_onsets(make_melody([67, 67, 69], [0.5, 0.5, 1.0], bpm=120))
     judge = LiveJudge(groups)
