@@ -239,9 +239,13 @@ class NoteHMMFollower:
             off = np.abs(distance - interval).min(axis=1) * 100.0
             np.maximum(match, cfg.octave_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2), out=match)
         if cfg.crossfade_weight > 0.0:
-            off = np.abs(midi - self._common[lo:hi]) * 100.0
-            crossfade = cfg.crossfade_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2)
-            np.maximum(match, np.nan_to_num(crossfade), out=match)
+            near_lo, near_hi = lo, hi
+            if cfg.crossfade_span:
+                here = max(self._reported, self.start_index)
+                near_lo, near_hi = max(lo, here), min(hi, here + 1 + cfg.crossfade_span)
+            off = np.abs(midi - self._common[near_lo:near_hi]) * 100.0
+            crossfade = np.nan_to_num(cfg.crossfade_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2))
+            np.maximum(match[near_lo - lo : near_hi - lo], crossfade, out=match[near_lo - lo : near_hi - lo])
         weight = float(np.clip((pitch.voicing - 0.5) / 0.3, 0.0, 1.0))
         likelihood = weight * (cfg.likelihood_floor + (1.0 - cfg.likelihood_floor) * match) + (1.0 - weight)
         self._alpha[lo:hi] *= likelihood
