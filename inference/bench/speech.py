@@ -173,10 +173,12 @@ class _CpuTimed:
     def __init__(self, inner: Any) -> None:
         self.inner, self.name = inner, inner.name
         self.cpu_ms: list[float] = []
+        if hasattr(inner, "open_stream"):
+            self.open_stream = inner.open_stream
 
-    def transcribe(self, samples: np.ndarray) -> Any:
+    def transcribe(self, samples: np.ndarray, **stream: Any) -> Any:
         started = time.process_time()
-        result = self.inner.transcribe(samples)
+        result = self.inner.transcribe(samples, **stream)
         self.cpu_ms.append((time.process_time() - started) * 1000.0)
         return result
 

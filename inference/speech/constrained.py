@@ -19,10 +19,9 @@ from inference.speech.decoder import DecoderState, WhisperDecoder
 from inference.speech.grammar import (
     AN_LETTERS,
     NOTE_LETTERS,
-    NUMBER_RANGE,
     SLOT_AN_NOTE,
     SLOT_NOTE,
-    SLOT_NUMBER,
+    SLOT_RANGES,
     _Node,
     _trie,
     number_words,
@@ -78,8 +77,9 @@ class CommandLanguage:
         self.tokenizer = tokenizer
         self.eot = tokenizer.vocab["<|endoftext|>"]
         self.punctuation = [tokenizer.vocab[p] for p in END_PUNCTUATION]
+        numbers = {slot: (self._numbers(False, vals), self._numbers(True, vals)) for slot, vals in SLOT_RANGES.items()}
         self.slots = {
-            SLOT_NUMBER: (self._numbers(False), self._numbers(True)),
+            **numbers,
             SLOT_NOTE: self._notes("".join(c for c in NOTE_LETTERS if c not in AN_LETTERS)),
             SLOT_AN_NOTE: self._notes(AN_LETTERS),
         }
@@ -95,9 +95,9 @@ class CommandLanguage:
             forms.add("BPM")
         return {self._ids(" " + form) for form in forms}
 
-    def _numbers(self, first: bool) -> _TokenTrie:
+    def _numbers(self, first: bool, values: range) -> _TokenTrie:
         root = _TokenTrie()
-        for value in NUMBER_RANGE:
+        for value in values:
             said = " ".join(number_words(value))
             forms = {str(value), said, said.replace(" and ", " ")}
             if value % 100 and 20 < value % 100 < 100 and value % 10:
@@ -219,9 +219,10 @@ def beam_search(
             options = []
             if free.is_done:
                 break
-        alive = [_replace(after, score=score, length=alive[row].length + 1) for score, row, _, after in options[:beam]]
-        rows = [row for _, row, _, _ in options[:beam]]
-        tokens = [token for _, _, token, _ in options[:beam]]
+        options = _distinct(options, beam)
+        alive = [_replace(after, score=score, length=alive[row].length + 1) for score, row, _, after in options]
+        rows = [row for _, row, _, _ in options]
+        tokens = [token for _, _, token, _ in options]
         if not free.is_done:
             rows.append(free_row)
             tokens.append(free.tokens[-1])
@@ -231,6 +232,27 @@ def beam_search(
         )
     ranked = sorted(finished, key=lambda h: -h.score / max(1, h.length) ** length_penalty)
     return ranked, free
+
+
+def _distinct(options: list[tuple[float, int, int, Hypothesis]], beam: int) -> list[tuple[float, int, int, Hypothesis]]:
+    """The ``beam`` best options that stand at different places in the grammar.
+
+    " Tune" and " tune" (or "tempo 80" and "tempo eighty" once written) lead to the same grammar state; keeping
+    both would fill the beam with spellings of one command and push out a different command ("tuning note").
+    Only the better-scoring spelling of each state is kept (options arrive best first).
+    """
+    kept: list[tuple[float, int, int, Hypothesis]] = []
+    seen: set[tuple[object, ...]] = set()
+    for option in options:
+        after = option[3]
+        key = (id(after.node), after.spell, id(after.slot), after.slot_word, after.words, after.is_closed)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(option)
+        if len(kept) == beam:
+            break
+    return kept
 
 
 def _options(

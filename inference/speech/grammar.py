@@ -1,9 +1,10 @@
 """The command language as sentence templates: the grammar that constrained decoding and pocketsphinx use.
 
 Templates use a small JSGF-like notation: ``(a|b)`` alternatives, ``[x]`` optional, and slots ``<n>`` (a
-whole number, 1-299), ``<note>`` (a note letter said after "a": B C D G) and ``<an-note>`` (after "an":
-A E F). Each expanded template is a canonical command; ``intents.parse`` of a filled-in sentence gives its
-intent, so the grammar and the parser cannot disagree (``tests/inference/test_grammar.py`` checks every
+whole number, 1-299; ``<bpm>`` 20-299 and ``<bars>`` 1-8 for tempos and count-ins), ``<note>`` (a note
+letter said after "a": B C D G) and ``<an-note>`` (after "an": A E F). Each expanded template is a
+canonical command; ``intents.parse`` of a filled-in sentence gives its intent, so the grammar and the
+parser cannot disagree (``tests/inference/test_grammar.py`` checks every
 template). ``sentences`` and the word trie feed ``constrained.CommandLanguage``; ``jsgf`` is the same
 language for pocketsphinx.
 """
@@ -23,9 +24,9 @@ TEMPLATES: tuple[str, ...] = (
     "loop from (bar|measure) <n> to (bar|measure) <n>",
     "(stop|cancel|end) [the] (loop|looping)",
     "(loop off|no loop|stop looping)",
-    "[set] [the] tempo [to] <n> [please]",
-    "<n> (beats per minute|bpm) [please]",
-    "speed <n>",
+    "[set] [the] tempo [to] <bpm> [please]",
+    "<bpm> (beats per minute|bpm) [please]",
+    "speed <bpm>",
     "[a] [bit|little] (slower|faster) [please]",
     "(slow down|slow it down|too fast|speed up|speed it up|too slow) [please]",
     "(start again|start over|restart|begin again) [please]",
@@ -35,7 +36,7 @@ TEMPLATES: tuple[str, ...] = (
     "(start|stop) the (metronome|click)",
     "no (metronome|click)",
     "[give me a] count [me] in",
-    "count in <n> bars",
+    "count in <bars> bars",
     "(no count in|count in off)",
     "(give me|play) (a <note>|an <an-note>) [flat|sharp] [please]",
     "(tuning note|reference pitch|tuning|tune) [please]",
@@ -56,10 +57,20 @@ TEMPLATES: tuple[str, ...] = (
 """Every command phrasing Etude understands, in the notation above (the JSGF grammar is built from it too)."""
 
 NUMBER_RANGE = range(1, 300)
+BPM_RANGE = range(20, 300)
+"""Tempos the parser accepts (``intents.MIN_BPM``..): "tempo seven" cannot be written, so it cannot crowd out
+"tempo seventy" in the beam."""
+BARS_RANGE = range(1, 9)
+"""Count-in lengths in bars."""
 NOTE_LETTERS = "abcdefg"
 SLOT_NUMBER, SLOT_NOTE, SLOT_AN_NOTE = "<n>", "<note>", "<an-note>"
+SLOT_BPM, SLOT_BARS = "<bpm>", "<bars>"
+SLOT_RANGES = {SLOT_NUMBER: NUMBER_RANGE, SLOT_BPM: BPM_RANGE, SLOT_BARS: BARS_RANGE}
+"""The number slots and the values each may take."""
 AN_LETTERS = "aef"
 """Note names said after "an" (the others take "a")."""
+
+
 def expand(template: str) -> list[tuple[str, ...]]:
     """Every word sequence of ``template`` (slots kept as ``<n>``/``<note>``)."""
     return [tuple(w for w in " ".join(parts).split()) for parts in _expand(_tokenise(template))]
@@ -145,7 +156,8 @@ def _trie() -> _Node:
 
 
 def jsgf() -> str:
-    """The same command language as a JSGF grammar (for pocketsphinx): numbers 1-299 in words."""
+    """The same command language as a JSGF grammar (for pocketsphinx): numbers 1-299 in words (``<bpm>`` is
+    not narrowed here: a tempo below 20 is left to the parser to refuse)."""
     units = " | ".join(number_words(v)[0] for v in range(1, 10))
     teens = " | ".join(number_words(v)[0] for v in range(10, 20))
     tens = " | ".join(number_words(v)[0] for v in range(20, 100, 10))
@@ -159,6 +171,8 @@ def jsgf() -> str:
         f"<tens> = {tens};",
         "<below100> = <unit> | <teen> | <tens> [<unit>];",
         "<n> = <below100> | (one | two) hundred [and] [<below100>] | (one | two) (<teen> | <tens> [<unit>]);",
+        "<bpm> = <n>;",
+        "<bars> = " + " | ".join(number_words(v)[0] for v in BARS_RANGE) + ";",
         f"<note> = {other};",
         f"<an-note> = {an};",
     ]

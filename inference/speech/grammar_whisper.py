@@ -1,13 +1,14 @@
-"""The default recogniser: Whisper tiny.en constrained to the command grammar, checked against free decoding.
+"""The default recogniser: Whisper tiny.en constrained to the command grammar, with pocketsphinx beside it.
 
 1. CTranslate2 encodes the utterance once and decodes it freely (greedy, vocabulary-restricted, with the
    vocabulary prompt): that gives Whisper's no-speech estimate and its own unconstrained reading.
 2. ``constrained.beam_search`` reads the same encoder output with the NumPy decoder, allowed to write only
    commands of ``grammar.TEMPLATES``: "go to my five" cannot be written, "go to bar five" can.
-3. The best command is accepted when it explains the audio almost as well as the free reading (the gap in
-   mean log-probability per token is at most ``max_gap``). Otherwise pocketsphinx with the same grammar is
-   asked (an independent acoustic model): if it hears the same intent the command stands, else the
-   utterance is rejected and the learner hears "didn't catch that" instead of a wrong action.
+3. pocketsphinx with the same grammar (an independent acoustic model) hears the same audio; in the live
+   listener it runs while the learner speaks (``open_stream``), so its answer is ready at the pause. Its
+   command is scored by Whisper too (teacher-forced), so both engines' candidates are ranked on one scale.
+4. ``decide`` (rules in its docstring) picks a command or rejects the utterance, and the learner hears
+   "didn't catch that" instead of a wrong action.
 Thresholds were chosen on a development set of phrasings and voices that the benchmark does not use.
 """
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from inference.speech.intents import parse
+from inference.speech.numbers import words_to_numbers
 from inference.speech.recognizer import Transcript
 from inference.types import SAMPLE_RATE
 
@@ -33,9 +35,35 @@ class GrammarSettings:
     length_penalty: float = 1.0
     """Finished commands are ranked by total log-probability / tokens ** this."""
     max_gap: float = 0.35
-    """Largest (free − constrained) mean log-probability per token at which a command is accepted alone."""
+    """Largest (free − constrained) mean log-probability per token at which Whisper's command stands alone."""
     second_opinion: bool = True
-    """Ask pocketsphinx (same grammar) when the gap is larger; without it such utterances are rejected."""
+    """Ask pocketsphinx (same grammar); without it only ``max_gap`` decides."""
+    sphinx_in_beam: float = 0.8
+    """pocketsphinx's command wins when Whisper's beam found it this close to its best."""
+    sphinx_rescored: float = 0.35
+    """... or, not in the beam, when Whisper's teacher-forced score for it is this close to its best."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A command for the utterance: its words (grammar form) and Whisper's mean log-probability per token."""
+
+    words: str
+    mean: float
+    intent: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the engines heard in one utterance; ``decide`` turns it into a transcript."""
+
+    free_text: str
+    free_mean: float
+    no_speech: float
+    candidates: tuple[Candidate, ...]
+    """Grammar commands Whisper's beam found, best first, one per intent."""
+    sphinx: Candidate | None = None
+    """pocketsphinx's command, scored by Whisper; None when not asked or it heard no command."""
 
 
 class GrammarWhisperRecognizer:
@@ -60,15 +88,29 @@ class GrammarWhisperRecognizer:
             self._sphinx = SphinxRecognizer(grammar=True, posterior=False)
         self.name = "whisper-tiny.en+grammar" + ("+sphinx" if self.settings.second_opinion else "")
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def open_stream(self) -> Any:
+        """A pocketsphinx stream for an utterance that is starting (None without a second opinion or when all
+        its decoders are busy: ``transcribe`` then runs pocketsphinx on the whole audio)."""
+        return self._sphinx.open_stream() if self._sphinx is not None else None
+
+    def transcribe(self, samples: np.ndarray, stream: Any = None) -> Transcript:
+        """``stream``: the utterance's ``SphinxStream``, already fed with ``samples`` (it stays open)."""
+        started = time.perf_counter()
+        audio = np.asarray(samples, dtype=np.float32).reshape(-1)
+        evidence = self.listen(audio, stream)
+        transcript = decide(evidence, self.settings, self.name)
+        return replace(transcript, decode_ms=(time.perf_counter() - started) * 1000.0)
+
+    def listen(self, audio: np.ndarray, stream: Any = None) -> Evidence:
+        """Encode once; the grammar beam search and the free reading share the decoder batch; pocketsphinx's
+        command is scored with the same decoder state."""
         from threadpoolctl import threadpool_limits
 
         from inference.speech.constrained import beam_search
         from inference.speech.whisper import TOKENS_PER_SECOND, collapse_repeats
 
-        started = time.perf_counter()
-        audio = np.asarray(samples, dtype=np.float32).reshape(-1)
         s = self.settings
+        sphinx = None
         with threadpool_limits(1, "blas"):  # tiny matrices: BLAS threads only contend on a busy machine
             encoded, no_speech = self._free.encode(audio)
             state, log_probs = self._decoder.start(encoded, self._prompt)
@@ -76,36 +118,92 @@ class GrammarWhisperRecognizer:
             found, free = beam_search(
                 self._decoder, self._language, state, log_probs, s.beam, s.length_penalty, s.patience, free_tokens
             )
-        heard = Transcript(
-            text=collapse_repeats(self._free.tokenizer.decode(self._free.tokenizer.tokens(free.tokens)).strip()),
-            confidence=round(math.exp(free.mean), 4),
-            no_speech_prob=round(no_speech, 4),
-            decode_ms=0.0,
-            engine=self.name,
+            if self._sphinx is not None:
+                words = stream.hypothesis() if stream is not None else self._sphinx.transcribe(audio).text
+                sphinx = self._rescore(words, state, log_probs)
+        tokenizer = self._free.tokenizer
+        candidates: dict[str, Candidate] = {}
+        for hyp in found:
+            intent = parse(hyp.text).to_dict()
+            key = repr(sorted(intent.items()))
+            if intent["name"] != "unknown" and key not in candidates:
+                candidates[key] = Candidate(hyp.text, hyp.score / max(1, hyp.length), intent)
+        return Evidence(
+            free_text=collapse_repeats(tokenizer.decode(tokenizer.tokens(free.tokens)).strip()),
+            free_mean=free.mean,
+            no_speech=no_speech,
+            candidates=tuple(sorted(candidates.values(), key=lambda c: -c.mean)),
+            sphinx=sphinx,
         )
-        best = next((h for h in found if parse(h.text).is_command), None)
-        if best is None:
-            return _replace(heard, started, is_rejected=True)
-        confidence = round(math.exp(best.score / best.length), 4)
-        command = _replace(heard, started, text=sentence(best.text), confidence=confidence)
-        if free.mean - best.score / best.length <= s.max_gap:
-            return command
-        if s.second_opinion and self._agrees(audio, best.text):
-            return command
-        return _replace(heard, started, is_rejected=True)
 
-    def _agrees(self, audio: np.ndarray, text: str) -> bool:
-        """Does pocketsphinx, with the same grammar, hear the same intent?"""
-        other = self._sphinx.transcribe(audio).text
-        return parse(other).to_dict() == parse(text).to_dict()
+    def _rescore(self, words: str, state: Any, log_probs: np.ndarray) -> Candidate | None:
+        """pocketsphinx's command with Whisper's mean log-probability for it (its best-scored spelling)."""
+        intent = parse(words)
+        if not intent.is_command:
+            return None
+        best = -np.inf
+        for form in spellings(words):
+            ids = [self._free.tokenizer.vocab[t] for t in self._free.tokenizer.encode(" " + sentence(form))]
+            ids.append(self._language.eot)
+            best = max(best, self._decoder.score(state, log_probs, ids) / len(ids))
+        return Candidate(" ".join(spellings(words)[-1].split()), best, intent.to_dict())
+
+
+def decide(evidence: Evidence, settings: GrammarSettings, engine: str) -> Transcript:
+    """The command to act on, or a rejection:
+
+    - pocketsphinx hears Whisper's best command → it stands, confirmed;
+    - unless the free reading backs Whisper's best, pocketsphinx's command wins when Whisper's beam found
+      it within ``sphinx_in_beam``, or scores it within ``sphinx_rescored``, of its best (confirmed);
+    - Whisper's best stands alone when it explains the audio within ``max_gap`` of the free reading;
+    - anything else is rejected.
+    """
+    s = settings
+    heard = Transcript(
+        text=evidence.free_text,
+        confidence=round(math.exp(evidence.free_mean), 4),
+        no_speech_prob=round(evidence.no_speech, 4),
+        decode_ms=0.0,
+        engine=engine,
+    )
+    other = evidence.sphinx
+
+    def accept(command: Candidate, is_confirmed: bool) -> Transcript:
+        confidence = round(math.exp(command.mean), 4)
+        return replace(heard, text=sentence(command.words), confidence=confidence, is_confirmed=is_confirmed)
+
+    if not evidence.candidates:
+        if other is not None and evidence.free_mean - other.mean <= s.max_gap:
+            return accept(other, True)
+        return replace(heard, is_rejected=True)
+    best = evidence.candidates[0]
+    if other is not None and other.intent == best.intent:
+        return accept(best, True)
+    if other is not None and parse(evidence.free_text).to_dict() != best.intent:
+        in_beam = next((c for c in evidence.candidates if c.intent == other.intent), None)
+        if in_beam is not None and in_beam.mean >= best.mean - s.sphinx_in_beam:
+            return accept(in_beam, True)
+        if in_beam is None and other.mean >= best.mean - s.sphinx_rescored:
+            return accept(other, True)
+    if evidence.free_mean - best.mean <= s.max_gap:
+        return accept(best, False)
+    return replace(heard, is_rejected=True)
+
+
+def spellings(words: str) -> list[str]:
+    """pocketsphinx's lower-case words as Whisper would write them: numbers in words, then in digits
+    (when there are any); "I", and note letters in capitals ("play an e flat" → "play an E flat")."""
+    out: list[str] = []
+    for word in words.split():
+        previous = out[-1] if out else ""
+        if word in ("i", "i'm") or (len(word) == 1 and (word != "a" or previous == "an")):
+            word = word.capitalize()
+        out.append(word)
+    spelt = " ".join(out)
+    digits = " ".join(words_to_numbers(out))
+    return [spelt] + ([digits] if digits != spelt else [])
 
 
 def sentence(words: str) -> str:
     """A grammar command as a person would write it: "go to bar 5" → "Go to bar 5."."""
     return words[:1].upper() + words[1:] + "." if words else ""
-
-
-def _replace(free: Transcript, started: float, **changes: Any) -> Transcript:
-    from dataclasses import replace
-
-    return replace(free, decode_ms=(time.perf_counter() - started) * 1000.0, **changes)

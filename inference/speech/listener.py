@@ -5,31 +5,38 @@ when speech starts (with a short pre-roll) and closes after ``end_silence_s`` of
 runs only on closed segments, off the caller's thread: the segment is sent to a decode worker as soon as the
 speech pauses (speculatively, so decoding overlaps the closing silence) and its event comes out of a later
 ``feed`` call. While speech is heard, ``is_hearing_speech`` is true so the take can stop judging notes.
+A recogniser with ``open_stream`` (the default's pocketsphinx) is fed the segment while it is open, in the
+same decode thread, so its answer is ready when the speech pauses.
 
 Gates against taking playing for a command (each measured in ``inference.bench.speech``): the VAD must hold
 for ``min_speech_s`` of speech-like windows; the recogniser's no-speech estimate and mean token probability
-must pass; and the parser must account for most of the words. What fails only the last gate is answered
+must pass (the latter is waived for a command a second recogniser confirmed); and the parser must account
+for most of the words. What fails only the last gate is answered
 with a polite ``unknown`` event; what fails the others was not speech and gets no event at all.
 Push-to-talk bypasses the VAD: everything between key-down and key-up is one utterance, always answered.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from inference.speech.decoding import decode_executor, result_or_none, run_job
 from inference.speech.intents import UNKNOWN, Intent, describe, normalise, parse
+from inference.speech.numbers import is_complete_number
 from inference.speech.recognizer import Recognizer, Transcript, get_recognizer
 from inference.speech.vad import VAD_WINDOW, SileroVad
 from inference.types import SAMPLE_RATE
 
 DIDNT_CATCH = "Sorry, I didn't catch that."
+STREAM_FEED_WINDOWS = 8
+"""VAD windows (256 ms) of an open segment handed to the recogniser's stream at a time."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,12 @@ class ListenerConfig:
     """VAD probability that opens (or continues) speech."""
     min_speech_s: float = 0.3
     """Seconds of speech windows a segment needs, or it is dropped (coughs, a breath, a bowed note)."""
-    end_silence_s: float = 0.2
-    """Non-speech that closes a segment; pauses between words are shorter."""
+    end_silence_s: float = 0.19
+    """Non-speech that closes a segment (six 32 ms VAD windows); pauses between words are shorter."""
     early_close_s: float = 0.1
-    """Non-speech after which a segment closes at once if its speculative decode already holds a complete
-    command that does not end in a number ("metronome on"); "bar six" waits the full ``end_silence_s``, since
-    "bar six…teen" may follow."""
+    """A pause after which a segment closes at once if its speculative decode already holds a complete command
+    that no further word could change ("metronome on", "bar twelve"); "bar six" waits the full
+    ``end_silence_s`` of non-speech, since "bar six…teen" may follow."""
     pre_roll_s: float = 0.25
     max_segment_s: float = 8.0
     min_confidence: float = 0.2
@@ -64,6 +71,10 @@ class _Segment:
     is_push_to_talk: bool = False
     speculative: Future[Transcript] | None = None
     speculative_t: float = 0.0
+    stream: Future[Any] | None = None
+    """The recogniser's stream for this utterance (pocketsphinx decoding while the learner speaks), if any."""
+    fed: int = 0
+    """Chunks already sent to ``stream``."""
 
     @property
     def n_samples(self) -> int:
@@ -80,19 +91,6 @@ class _Pending:
     end_t: float
     decode_started_t: float
     """Audio time at which decoding of this segment's audio began (speculative start or close)."""
-
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def decode_executor() -> ThreadPoolExecutor:
-    """One process-wide decode thread: decodes use all cores they are given, so more threads only queue."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="etude-speech")
-    return _executor
 
 
 class CommandListener:
@@ -168,6 +166,7 @@ class CommandListener:
             self._is_push_to_talk = True
             if self._segment is None:
                 self._segment = _Segment(start_t=self.t, chunks=list(self._history))
+                self._open_stream(self._segment)
             self._segment.is_push_to_talk = True
         elif not is_down and self._is_push_to_talk:
             self._is_push_to_talk = False
@@ -187,6 +186,8 @@ class CommandListener:
 
     def reset(self) -> None:
         self._vad.reset()
+        if self._segment is not None:
+            self._finish_stream(self._segment)
         self._segment = None
         self._pending.clear()
         self._history.clear()
@@ -214,11 +215,14 @@ class CommandListener:
                 self._segment = segment = _Segment(
                     start_t=self._now - VAD_WINDOW / SAMPLE_RATE, chunks=list(self._history)
                 )
+                self._open_stream(segment)
                 self._silent_windows = 0
             else:
                 self._history.append(window)
                 return
         segment.chunks.append(window)
+        if len(segment.chunks) - segment.fed >= STREAM_FEED_WINDOWS:
+            self._feed_stream(segment)
         if segment.is_push_to_talk:
             return
         if is_speech:
@@ -233,7 +237,7 @@ class CommandListener:
         if self._silent_windows >= closing_windows or segment.n_samples >= self.config.max_segment_s * SAMPLE_RATE:
             self._close_segment()
         elif self._is_finished_command(segment):
-            self._masked_windows = round(closing_windows - self._silent_windows)
+            self._masked_windows = max(0, round(closing_windows - self._silent_windows))
             self._close_segment()
 
     def _start_loading(self) -> None:
@@ -254,35 +258,81 @@ class CommandListener:
             return False
         transcript = future.result()
         words = normalise(transcript.text)
-        if transcript.is_rejected or not words or words[-1].isdigit():
+        if transcript.is_rejected or not words or (words[-1].isdigit() and not is_complete_number(int(words[-1]))):
             return False
         return parse(transcript.text).is_command
 
     def _speculate(self, segment: _Segment) -> None:
         """Start decoding at the first pause: if no more speech comes, the result is ready sooner."""
-        segment.speculative = self._submit(segment.audio())
+        segment.speculative = self._submit(segment)
         segment.speculative_t = self._now
 
     def _close_segment(self) -> None:
         segment, self._segment = self._segment, None
         self._silent_windows = 0
         self._history.clear()
-        if segment is None or not self._is_long_enough(segment):
+        if segment is None:
             return
-        if len(self._pending) >= self.config.max_pending:
+        if not self._is_long_enough(segment) or len(self._pending) >= self.config.max_pending:
+            self._finish_stream(segment)
             return
         if segment.speculative is not None and not segment.is_push_to_talk:
             future, started = segment.speculative, segment.speculative_t
         else:
-            future, started = self._submit(segment.audio()), self._now
+            future, started = self._submit(segment), self._now
+        self._finish_stream(segment)
         self._pending.append(_Pending(segment, future, end_t=self._now, decode_started_t=started))
 
-    def _submit(self, audio: np.ndarray) -> Future[Transcript]:
-        if self._background:  # the model is also fetched there: loading must not stall the caller
-            return decode_executor().submit(lambda: self.recognizer.transcribe(audio))
-        future: Future[Transcript] = Future()
-        future.set_result(self.recognizer.transcribe(audio))
-        return future
+    def _run(self, job: Callable[[], Any]) -> Future[Any]:
+        return run_job(job, background=self._background)
+
+    def _submit(self, segment: _Segment) -> Future[Transcript]:
+        """Decode the segment's audio so far (its stream, fed up to here, gives the second opinion)."""
+        self._feed_stream(segment)
+        audio, stream = segment.audio(), segment.stream
+
+        def decode() -> Transcript:
+            opened = result_or_none(stream)
+            if opened is None:
+                return self.recognizer.transcribe(audio)
+            return self.recognizer.transcribe(audio, stream=opened)  # type: ignore[call-arg]
+
+        return self._run(decode)
+
+    # -- the recogniser's stream (decoding while the learner speaks) -------------------------------------
+
+    def _open_stream(self, segment: _Segment) -> None:
+        def open_stream() -> Any:
+            opener = getattr(self.recognizer, "open_stream", None)
+            return opener() if opener is not None else None
+
+        segment.stream = self._run(open_stream)
+
+    def _feed_stream(self, segment: _Segment) -> None:
+        if segment.stream is None or segment.fed >= len(segment.chunks):
+            return
+        audio, stream = np.concatenate(segment.chunks[segment.fed :]), segment.stream
+        segment.fed = len(segment.chunks)
+
+        def feed() -> None:
+            opened = result_or_none(stream)
+            if opened is not None:
+                opened.feed(audio)
+
+        self._run(feed)
+
+    def _finish_stream(self, segment: _Segment) -> None:
+        """Queued after the segment's last decode: the stream's decoder goes back to the pool."""
+        stream, segment.stream = segment.stream, None
+        if stream is None:
+            return
+
+        def finish() -> None:
+            opened = result_or_none(stream)
+            if opened is not None:
+                opened.finish()
+
+        self._run(finish)
 
     # -- results ----------------------------------------------------------------------------------------
 
@@ -314,15 +364,18 @@ class CommandListener:
         if not is_ptt and not self._sounds_like_speech(transcript):
             return None
         intent = UNKNOWN if transcript.is_rejected else parse(transcript.text, asr_confidence=transcript.confidence)
-        if not intent.is_command or (not is_ptt and transcript.confidence < self.config.min_confidence):
+        is_sure = is_ptt or transcript.is_confirmed or transcript.confidence >= self.config.min_confidence
+        if not intent.is_command or not is_sure:
             return self._unknown_event(pending, transcript.text, transcript.decode_ms)
         return command_event(transcript.text, intent, pending, transcript.decode_ms)
 
     def _sounds_like_speech(self, transcript: Transcript) -> bool:
+        """Whisper's no-speech estimate, and a mean token probability that is not tiny unless a second
+        recogniser heard the same command."""
         return (
             bool(transcript.text.strip())
             and transcript.no_speech_prob <= self.config.max_no_speech
-            and transcript.confidence >= self.config.min_confidence / 2
+            and (transcript.is_confirmed or transcript.confidence >= self.config.min_confidence / 2)
         )
 
     def _unknown_event(

@@ -1,8 +1,8 @@
 """What every speech recogniser returns, and the registry that builds them by name (lazily, once each).
 
 Engines: ``whisper`` (the default: Whisper tiny.en constrained to the command grammar, checked against its
-free reading, with pocketsphinx as a second opinion; ``grammar_whisper``), ``whisper-grammar`` (the same
-without the second opinion), ``whisper-nbest`` (vocabulary prompt, decoder restricted to the command
+free reading, with pocketsphinx on the same grammar heard beside it; ``grammar_whisper``), ``whisper-grammar``
+(the same without pocketsphinx), ``whisper-nbest`` (vocabulary prompt, decoder restricted to the command
 vocabulary, n-best list searched for a command: the previous default), ``whisper-prompt`` (prompt only,
 free decoding), ``whisper-noprompt``,
 ``whisper-30s`` (prompt, free decoding, the reference 30 s window), ``pocketsphinx-jsgf`` (command grammar)
@@ -34,6 +34,8 @@ class Transcript:
     engine: str
     is_rejected: bool = False
     """The recogniser heard speech but no command it trusts: answer "didn't catch that", never act."""
+    is_confirmed: bool = False
+    """Two independent recognisers heard this command: a low mean token probability does not veto it."""
 
 
 class Recognizer(Protocol):

@@ -12,7 +12,7 @@ from inference.speech.phrases import COMMAND_PHRASES
 from inference.speech.tokenizer import ByteLevelBPE
 from inference.speech.whisper import whisper_model_dir
 
-FILL = {"<n>": "70", "<note>": "B", "<an-note>": "E"}
+FILL = {"<n>": "70", "<bpm>": "70", "<bars>": "2", "<note>": "B", "<an-note>": "E"}
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -48,3 +48,22 @@ def test_the_language_spells_every_benchmark_command_and_nothing_else() -> None:
         hyp = dict(language.expand(hyp))[token]
     assert stray[2] not in dict(language.expand(hyp))  # "go to my ..." cannot be written
     assert np.all(np.diff(list(NUMBER_RANGE)) == 1)
+
+
+def test_number_slots_hold_only_values_the_parser_accepts() -> None:
+    """A tempo of 7 or a count-in of 9 bars cannot be written, so they cannot crowd "tempo 70" out of the beam."""
+    tokenizer = ByteLevelBPE(whisper_model_dir() / "tokenizer.json")
+    language = CommandLanguage(tokenizer)
+
+    def can_write(text: str) -> bool:
+        hyp = language.start()
+        for token in [tokenizer.vocab[t] for t in tokenizer.encode(" " + text)] + [language.eot]:
+            steps = dict(language.expand(hyp))
+            if token not in steps:
+                return False
+            hyp = steps[token]
+        return True
+
+    assert can_write("tempo 70") and can_write("Tempo seventy") and not can_write("tempo 7")
+    assert can_write("count in 4 bars") and not can_write("count in 9 bars")
+    assert can_write("bar 7")
