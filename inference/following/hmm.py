@@ -238,11 +238,11 @@ class NoteHMMFollower:
         for interval in cfg.harmonics:
             off = np.abs(distance - interval).min(axis=1) * 100.0
             np.maximum(match, cfg.octave_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2), out=match)
-        if cfg.crossfade_weight > 0.0:
-            near_lo, near_hi = lo, hi
-            if cfg.crossfade_span:
-                here = max(self._reported, self.start_index)
-                near_lo, near_hi = max(lo, here), min(hi, here + 1 + cfg.crossfade_span)
+        near_lo, near_hi = lo, hi
+        if cfg.crossfade_span:
+            here = max(self._reported, self.start_index)
+            near_lo, near_hi = max(lo, here), min(hi, here + 1 + cfg.crossfade_span)
+        if cfg.crossfade_weight > 0.0 and near_hi > near_lo:  # the cursor may lie outside the band (far jumps)
             off = np.abs(midi - self._common[near_lo:near_hi]) * 100.0
             crossfade = np.nan_to_num(cfg.crossfade_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2))
             np.maximum(match[near_lo - lo : near_hi - lo], crossfade, out=match[near_lo - lo : near_hi - lo])
