@@ -182,6 +182,8 @@ def test_a_take_from_bar_one_answers_a_whole_lesson_recommendation(  # type: ign
     Decision.objects.filter(pk=decision.pk).update(
         exercise_key=f"lesson:{lesson.pk}", from_measure=lesson.piece.first_measure
     )
-    _play(learner, lesson, django_capture_on_commit_callbacks, correct_share=0.8, from_measure=lesson.piece.first_measure)
+    _play(
+        learner, lesson, django_capture_on_commit_callbacks, correct_share=0.8, from_measure=lesson.piece.first_measure
+    )
     decision.refresh_from_db()
     assert decision.is_followed and decision.outcome["exercise_key"] == f"lesson:{lesson.pk}"
