@@ -135,6 +135,20 @@ def test_score_roll_paints_each_note_at_its_onset() -> None:
     assert NOMINAL_SPEED == pytest.approx(4.0)
 
 
+def test_a_rest_is_drawn_as_the_previous_note_fading_until_the_next_onset() -> None:
+    """In a rest the agent hears the last chord ringing on; an empty rest made it stop there (K331, bar 8)."""
+    import dataclasses
+
+    from inference.following.rl.score_roll import REST_LEVEL
+
+    first, second = make_melody([60, 64], [1, 1], bpm=60)
+    roll = ScoreRoll([dataclasses.replace(first, duration_s=0.5), second])  # a half-second rest at 0.5-1.0 s
+    c4 = roll.image[60 - 33, roll._pad :]
+    assert c4[30] == pytest.approx(0.5) and c4[75] == pytest.approx(REST_LEVEL)
+    assert c4[99] == 0.0 and roll.image[64 - 33, roll._pad + 100] == pytest.approx(1.0)  # the onset still rises
+    assert c4[120] == 0.0
+
+
 def _image_track() -> Track:
     from inference.following.rl.score_image import ScoreImage
     from inference.scores import load_score

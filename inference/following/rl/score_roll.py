@@ -29,6 +29,9 @@ HARMONICS: tuple[tuple[int, float], ...] = ((0, 1.0), (12, 0.5), (19, 0.35), (24
 """(semitones above the fundamental, weight) of the painted partials."""
 ATTACK_COLS = 6
 SUSTAIN_LEVEL = 0.5
+REST_LEVEL = 0.1
+"""A rest is drawn as the notes before it fading on at this level: pianos are pedalled and rooms ring, so
+what is heard in a rest is the previous chord. Drawn empty, a rest made the agent stop there (issue 7)."""
 
 
 class ScoreRoll:
@@ -51,20 +54,28 @@ class ScoreRoll:
         self.n_cols = int(np.ceil(end_s * self.cols_per_second)) + 1
         self._pad = WINDOW_COLS
         self.image = np.zeros((N_BINS, self.n_cols + 2 * self._pad), dtype=np.float32)
+        onsets = np.unique([n.onset_s for n in notes])
         for note in notes:
-            self._paint(note)
+            self._paint(note, onsets)
         np.clip(self.image, 0.0, 1.0, out=self.image)
 
-    def _paint(self, note: ScoreNote) -> None:
+    def _paint(self, note: ScoreNote, onsets: np.ndarray) -> None:
+        """The note from onset to offset, then at ``REST_LEVEL`` through any rest up to the next onset."""
+        end_s = note.onset_s + note.duration_s
         start = self._pad + int(round(note.onset_s * self.cols_per_second))
-        stop = max(start + 2, self._pad + int(round((note.onset_s + note.duration_s) * self.cols_per_second)))
-        envelope = np.full(stop - start, SUSTAIN_LEVEL, dtype=np.float32)
+        stop = max(start + 2, self._pad + int(round(end_s * self.cols_per_second)))
+        following = onsets[onsets > end_s + 1e-6]
+        # The last column before the next onset stays dark, so that the onset still rises out of the rest.
+        rest_stop = self._pad + int(round(following[0] * self.cols_per_second)) - 1 if len(following) else stop
+        envelope = np.full(max(stop, rest_stop) - start, SUSTAIN_LEVEL, dtype=np.float32)
         envelope[:ATTACK_COLS] = 1.0
-        envelope[-1] = 0.0  # a gap between repeated notes
+        envelope[stop - start - 1 :] = REST_LEVEL
+        if rest_stop <= stop:
+            envelope[-1] = 0.0  # a gap between repeated notes
         for semitones, weight in HARMONICS:
             row = note.midi + semitones - LOWEST_MIDI
             if 0 <= row < N_BINS:
-                segment = self.image[row, start:stop]
+                segment = self.image[row, start : start + envelope.size]
                 np.maximum(segment, weight * envelope[: segment.size], out=segment)
 
     def window(self, position: float) -> np.ndarray:
