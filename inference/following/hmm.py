@@ -89,6 +89,7 @@ class NoteHMMFollower:
         self.tempo_ratio = 1.0
         self._reported = -1
         self._backtrack_count = 0
+        self._belief_index = -1
         self._anchors: deque[tuple[float, float]] = deque()
         self._quality = 0.5
         self._recent_bad: deque[bool] = deque(maxlen=self.config.lost_window_hops)
@@ -156,7 +157,10 @@ class NoteHMMFollower:
         lo, hi = max(0, here - 1), min(len(self.groups), here + 4)
         matches = self._relocator.matches(self.history.notes[-1])
         self._misses.append(not matches[lo:hi].any())
-        if sum(self._misses) < cfg.relocate_after_misses:
+        # The belief may also have run ahead of the cursor (which moves at most a few groups per hop) while
+        # the notes still match near it, as when a wrong note sends it into a later passage of the same notes.
+        is_stranded = self._belief_index > here + cfg.max_report_step
+        if sum(self._misses) < cfg.relocate_after_misses and not (cfg.relocate_when_stranded and is_stranded):
             return
         found = self._relocator.find(list(self.history.notes), here, min_notes=cfg.relocate_min_notes)
         if found is not None and not lo <= found < hi:
@@ -277,6 +281,7 @@ class NoteHMMFollower:
         band = self._alpha[lo:hi]
         best = int(np.argmax(band))
         best_index, best_mass = (lo + best, float(band[best])) if band[best] > self._before else (-1, self._before)
+        self._belief_index = best_index
         previous = self._reported
         # The filter alone moves the cursor by small steps; leaps (restarts, skipped bars) are the relocator's,
         # which needs whole notes to agree, so a run of matching pitches ahead cannot drag the cursor there.

@@ -77,5 +77,7 @@ class HMMConfig:
     lost_share: float = 0.6
     relocate_min_notes: int = 4
     """A far jump needs this many newest notes to occur in a row elsewhere in the score."""
+    relocate_when_stranded: bool = True
+    """Also search when the filter's belief lies beyond the cursor's reach, even if recent notes match near it."""
     relocate_after_misses: int = 2
     """Search the whole score once this many of the last 4 notes do not match near the cursor."""

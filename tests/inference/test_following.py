@@ -241,3 +241,18 @@ def test_a_cursor_left_outside_the_band_is_no_error() -> None:
     assert follower._reported < follower._lo  # type: ignore[attr-defined]
     positions = _held_then(follower, [(float(midis[3]), 0.3, 1.0)] * 3, start_hop=36)
     assert all(p.note_index >= 2 for p in positions)
+
+
+def test_a_wrong_note_that_sends_the_belief_ahead_does_not_strand_the_cursor() -> None:
+    """A reel whose phrases reuse the same few pitches: one wrong note (76 for 74) sends the filter's belief
+    to a later 76 beyond the cursor's reach, while the notes that follow still match near the cursor, so the
+    usual miss count never asks the relocator. Being out of reach is itself a reason to relocate."""
+    midis = [74, 71, 69, 69, 71, 69, 69, 71, 69, 74, 74, 73, 71, 71, 73, 71, 71, 73, 71, 76, 76, 74, 73, 71, 69,
+             69, 71, 69, 69, 71, 69, 74, 74, 73, 71, 76, 71, 73, 74, 74]
+    beats = [0.5, 0.5, 1, 0.5, 0.5, 1, 0.5, 0.5, 1, 1, 1, 1, 1, 0.5, 0.5, 1, 0.5, 0.5, 1, 1, 0.5, 0.5, 0.5, 0.5, 1,
+             0.5, 0.5, 1, 0.5, 0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]
+    notes = make_melody(midis, beats, bpm=120)
+    played = [dataclasses.replace(n, midi=76) if i == 10 else n for i, n in enumerate(notes)]
+    audio, onsets = render_notes(played, timbre="flute", seed=2)
+    errors = np.abs(first_reach_errors(follow(make_follower("hmm", notes), audio), onsets)[1:])
+    assert np.mean(errors <= 0.1) >= 0.9 and errors.max() < 2.0, errors
