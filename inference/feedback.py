@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from inference.following.onsets import OnsetGroup
+from inference.following.onsets import OnsetGroup, shares_pitch
 from inference.types import HOP_SECONDS, NoteVerdict, PitchFrame, Position, VerdictResult
 
 MIN_VOICING = 0.6
@@ -333,7 +333,7 @@ class LiveJudge:
         return bool(np.all(np.minimum(steps, 12.0 - steps) > 1.0))  # octave errors still count as this pitch
 
     def _repeats_previous(self, index: int) -> bool:
-        return index > 0 and bool(set(self.groups[index].midis) & set(self.groups[index - 1].midis))
+        return index > 0 and shares_pitch(self.groups[index], self.groups[index - 1])
 
     def _onset_time(self, heard: _GroupFrames, index: int) -> tuple[float, bool]:
         """When the note began, and whether an attack was heard: the onset (rising edge of onset strength)

@@ -20,7 +20,7 @@ import numpy as np
 from inference.bench import performances as perf_sets
 from inference.bench.following import run_ours
 from inference.bench.performances import Performance
-from inference.following.onsets import group_onsets
+from inference.following.onsets import group_onsets, shares_pitch
 from inference.synth import notes_to_midi
 
 TUNING_SEED = 77
@@ -62,7 +62,7 @@ def repeated(perf: Performance) -> np.ndarray:
     """Per scored onset (as ``errors_of`` orders them): whether it repeats a pitch of the group before."""
     groups = group_onsets(perf.notes)
     played = np.flatnonzero(np.isfinite(perf.truth))[1:]
-    return np.array([bool(set(groups[i].midis) & set(groups[i - 1].midis)) for i in played], dtype=bool)
+    return np.array([shares_pitch(groups[i], groups[i - 1]) for i in played], dtype=bool)
 
 
 def evaluate(perfs: Sequence[Performance], name: str) -> dict[str, float]:

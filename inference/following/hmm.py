@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from inference.following.hmm_config import HMMConfig
-from inference.following.onsets import OnsetGroup, groups_to_follow
+from inference.following.onsets import OnsetGroup, groups_to_follow, shares_pitch
 from inference.following.relocate import NoteHistory, Relocator
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
@@ -61,11 +61,11 @@ class NoteHMMFollower:
         self._ioi_q = np.append(np.diff(onsets_q), 1.0)
         self._onset_s = np.array([g.onset_s for g in self.groups])
         self._repeats = np.array(
-            [i + 1 < n_groups and bool(set(g.midis) & set(self.groups[i + 1].midis)) for i, g in enumerate(self.groups)]
+            [i + 1 < n_groups and shares_pitch(g, self.groups[i + 1]) for i, g in enumerate(self.groups)]
         )
         # Skipping the next note to land on the pitch already sounding would sound like staying: not allowed.
         self._can_skip = np.array(
-            [i + 2 >= n_groups or not set(g.midis) & set(self.groups[i + 2].midis) for i, g in enumerate(self.groups)],
+            [i + 2 >= n_groups or not shares_pitch(g, self.groups[i + 2]) for i, g in enumerate(self.groups)],
             dtype=float,
         )
         self._common = common_fundamentals(self._pitches[:, 0])
@@ -242,10 +242,8 @@ class NoteHMMFollower:
         for interval in cfg.harmonics:
             off = np.abs(distance - interval).min(axis=1) * 100.0
             np.maximum(match, cfg.octave_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2), out=match)
-        near_lo, near_hi = lo, hi
-        if cfg.crossfade_span:
-            here = max(self._reported, self.start_index)
-            near_lo, near_hi = max(lo, here), min(hi, here + 1 + cfg.crossfade_span)
+        here = max(self._reported, self.start_index)
+        near_lo, near_hi = max(lo, here), min(hi, here + 1 + cfg.crossfade_span)
         if cfg.crossfade_weight > 0.0 and near_hi > near_lo:  # the cursor may lie outside the band (far jumps)
             off = np.abs(midi - self._common[near_lo:near_hi]) * 100.0
             crossfade = np.nan_to_num(cfg.crossfade_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2))
@@ -394,14 +392,16 @@ class NoteHMMFollower:
 def common_fundamentals(midis: np.ndarray, max_harmonic: int = 6, tolerance_cents: float = 25.0) -> np.ndarray:
     """Per note, the MIDI pitch of the common fundamental of it and the note before, where the interval is a
     simple frequency ratio p/q (p, q ≤ ``max_harmonic``, q ≥ 2); NaN otherwise."""
+    ratios = [  # (interval in cents, semitones from the lower-indexed note down to the common fundamental)
+        (1200.0 * np.log2(p / q), 12.0 * np.log2(q))
+        for q in range(2, max_harmonic + 1)
+        for p in range(1, max_harmonic + 1)
+        if np.gcd(p, q) == 1
+    ]
     out = np.full(len(midis), np.nan)
     for j in range(1, len(midis)):
         cents = (midis[j] - midis[j - 1]) * 100.0
-        for q in range(2, max_harmonic + 1):
-            for p in range(1, max_harmonic + 1):
-                if np.gcd(p, q) == 1 and abs(cents - 1200.0 * np.log2(p / q)) < tolerance_cents:
-                    out[j] = midis[j - 1] - 12.0 * np.log2(q)
-                    break
-            if np.isfinite(out[j]):
-                break
+        below = next((down for interval, down in ratios if abs(cents - interval) < tolerance_cents), None)
+        if below is not None:
+            out[j] = midis[j - 1] - below
     return out

@@ -46,8 +46,8 @@ class HMMConfig:
     """Weight of an onset after a dip when the next note repeats the pitch (saturating at 1): bowed and
     blown re-attacks rise by only a couple of dB."""
     crossfade_span: int = 2
-    """Only the next ``crossfade_span`` notes after the cursor may match as crossfades (0: the whole band); a
-    low sound (speech, a bass) can match the common fundamental of some pair of notes further on."""
+    """Only the next ``crossfade_span`` notes after the cursor may match as crossfades: a low sound (speech, a
+    bass) can match the common fundamental of some pair of notes further on."""
     crossfade_weight: float = 0.35
     """Match given to a note when the tracked pitch is the common fundamental of it and the note before (what
     an autocorrelation tracker hears while a legato attack overlaps the previous note's release)."""

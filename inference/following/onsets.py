@@ -76,3 +76,8 @@ def first_group_of_measure(groups: Sequence[OnsetGroup], measure: int) -> int:
         if group.measure >= measure:
             return group.index
     return len(groups)
+
+
+def shares_pitch(a: OnsetGroup, b: OnsetGroup) -> bool:
+    """Whether two groups have a pitch in common (a repeated note, or a chord tone held over)."""
+    return bool(set(a.midis) & set(b.midis))

@@ -69,7 +69,7 @@ class BandFluxOnsets:
         self._phases = (previous[1], phase) if previous is not None else (phase, phase)
         if previous is None:
             return 0.0
-        deviation = np.abs(np.angle(np.exp(1j * (phase - 2.0 * previous[1] + previous[0]))))
+        deviation = np.abs((phase - 2.0 * previous[1] + previous[0] + np.pi) % (2.0 * np.pi) - np.pi)
         weights = np.where(power > 0.01 * power.max(), power, 0.0)
         total = float(weights.sum())
         if total <= 0.0:

@@ -85,6 +85,17 @@ class LessonSettingsForm(forms.Form):
         values = {name: self.cleaned_data.get(name) for name in self.TOLERANCE_FIELDS}
         return {name: float(value) for name, value in values.items() if value is not None}
 
+    def settings(self) -> dict[str, Any]:
+        """The cleaned settings as ``services.create_lesson`` / ``update_lesson`` keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "instructions": data["instructions"],
+            "tempo_bpm": data["tempo_bpm"],
+            "follower": data["follower"],
+            "tolerances": self.tolerances(),
+        }
+
     @classmethod
     def for_lesson(cls, lesson: Any, data: Any = None) -> LessonSettingsForm:
         """The form filled in with ``lesson``'s present settings."""

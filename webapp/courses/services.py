@@ -62,6 +62,16 @@ def upload_piece(owner: User, data: bytes, filename: str) -> Piece:
     return create_piece(owner, parsed, source_name=filename, source_bytes=data)
 
 
+def check_lesson_settings(follower: str, tolerances: dict[str, float] | None) -> None:
+    """``ValueError`` naming the problem for an unknown follower or an out-of-range tolerance."""
+    from inference.feedback import Tolerances
+    from inference.following import FOLLOWERS
+
+    if follower and follower not in FOLLOWERS:
+        raise ValueError(f"unknown follower {follower!r}; choose one of {sorted(FOLLOWERS)}")
+    Tolerances.from_dict(tolerances)
+
+
 @transaction.atomic
 def create_lesson(
     course: Course,
@@ -74,12 +84,7 @@ def create_lesson(
     tolerances: dict[str, float] | None = None,
 ) -> Lesson:
     """A new last lesson of ``course``; ``ValueError`` for an unknown follower or out-of-range tolerances."""
-    from inference.feedback import Tolerances
-    from inference.following import FOLLOWERS
-
-    if follower and follower not in FOLLOWERS:
-        raise ValueError(f"unknown follower {follower!r}; choose one of {sorted(FOLLOWERS)}")
-    Tolerances.from_dict(tolerances)  # raises ValueError naming the bad key
+    check_lesson_settings(follower, tolerances)
     order = course.lessons.count() + 1
     return Lesson.objects.create(
         course=course,
@@ -104,12 +109,7 @@ def update_lesson(
     tolerances: dict[str, float],
 ) -> Lesson:
     """Change a lesson's settings (not its score); takes already made keep the tolerances they were judged by."""
-    from inference.feedback import Tolerances
-    from inference.following import FOLLOWERS
-
-    if follower and follower not in FOLLOWERS:
-        raise ValueError(f"unknown follower {follower!r}; choose one of {sorted(FOLLOWERS)}")
-    Tolerances.from_dict(tolerances)
+    check_lesson_settings(follower, tolerances)
     lesson.title = title or lesson.piece.title
     lesson.instructions = instructions
     lesson.tempo_bpm = tempo_bpm

@@ -78,15 +78,7 @@ def lesson_create(request: HttpRequest, course_id: int) -> HttpResponse:
         except ScoreError as exc:
             form.add_error("score", str(exc))
         else:
-            lesson = services.create_lesson(
-                course,
-                piece,
-                title=form.cleaned_data["title"],
-                instructions=form.cleaned_data["instructions"],
-                tempo_bpm=form.cleaned_data["tempo_bpm"],
-                follower=form.cleaned_data["follower"],
-                tolerances=form.tolerances(),
-            )
+            lesson = services.create_lesson(course, piece, **form.settings())
             messages.success(request, f"Lesson '{lesson.title}' added ({piece.note_count} notes).")
             return redirect("courses:detail", course_id=course.pk)
     return render(
@@ -102,14 +94,7 @@ def lesson_edit(request: HttpRequest, course_id: int, lesson_id: int) -> HttpRes
     lesson = get_object_or_404(Lesson.objects.select_related("piece"), pk=lesson_id, course=course)
     form = LessonSettingsForm.for_lesson(lesson, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.update_lesson(
-            lesson,
-            title=form.cleaned_data["title"],
-            instructions=form.cleaned_data["instructions"],
-            tempo_bpm=form.cleaned_data["tempo_bpm"],
-            follower=form.cleaned_data["follower"],
-            tolerances=form.tolerances(),
-        )
+        services.update_lesson(lesson, **form.settings())
         messages.success(request, f"Lesson '{lesson.title}' saved. New takes use these settings.")
         return redirect("courses:detail", course_id=course.pk)
     context = {"form": form, "course": course, "lesson": lesson}
