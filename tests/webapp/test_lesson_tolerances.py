@@ -125,3 +125,13 @@ def test_bad_settings_are_refused_and_the_lesson_is_unchanged(instructor, lesson
     assert response.status_code == 400
     lesson.refresh_from_db()
     assert lesson.title == "Lullaby" and lesson.tolerances == {}
+
+
+def test_a_lesson_is_only_reached_through_its_own_course(instructor, lesson) -> None:  # type: ignore[no-untyped-def]
+    from webapp.courses.services import create_course
+
+    other = create_course(instructor, "Another course", "")
+    url = reverse("courses:lesson_edit", args=[other.pk, lesson.pk])
+    assert client_for(instructor).post(url, {"title": "Moved"}).status_code == 404
+    lesson.refresh_from_db()
+    assert lesson.title == "Lullaby"
