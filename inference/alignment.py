@@ -70,13 +70,15 @@ def align_take(
     *,
     tempo_factor: float = 1.0,
     from_measure: int = 1,
+    to_measure: int | None = None,
 ) -> TakeAlignment:
-    """Final verdicts and summary of a take of ``notes`` from ``from_measure`` on."""
+    """Final verdicts and summary of a take of ``notes`` from ``from_measure`` on (to ``to_measure``, if given)."""
     groups = group_onsets(notes)
     start = first_group_of_measure(groups, from_measure)
-    if start >= len(groups):
-        raise ValueError(f"the score has no notes in or after measure {from_measure}")
-    judged = groups[start:]
+    end = len(groups) if to_measure is None else first_group_of_measure(groups, to_measure + 1)
+    if start >= end:
+        raise ValueError(f"the score has no notes in measures {from_measure} to {to_measure or 'the end'}")
+    judged = groups[start:end]
     is_polyphonic = any(len(g.midis) > 1 for g in judged)
     played = transcribe(audio, polyphonic=is_polyphonic)
     midi_of = {n.note_id: n.midi for n in notes}

@@ -93,11 +93,14 @@ class LiveJudge:
         *,
         tempo_factor: float = 1.0,
         start_index: int = 0,
+        end_index: int | None = None,
     ) -> None:
         self.groups = list(groups)
         self.tolerances = tolerances or Tolerances()
         self.tempo_factor = tempo_factor
         self.start_index = start_index
+        self.end_index = len(self.groups) if end_index is None else end_index
+        """Groups from ``end_index`` on are beyond the excerpt being judged: followed, never judged."""
         self._history: deque[PitchFrame] = deque(maxlen=max(1, int(round(LOOKBACK_S / HOP_SECONDS))))
         self._current: int = -1
         self._collecting: _GroupFrames | None = None
@@ -136,7 +139,7 @@ class LiveJudge:
         """Judge the group being played and mark every group never reached as missed; all verdicts in order."""
         if self._current >= 0:
             self._judge(self._current)
-        for index in range(self.start_index, len(self.groups)):
+        for index in range(self.start_index, self.end_index):
             if index not in self._verdicts:
                 self._emit(index, "missed")
         return self.verdicts
@@ -153,7 +156,7 @@ class LiveJudge:
         detected_s: float | None = None,
         played_midi: float | None = None,
     ) -> list[NoteVerdict]:
-        if index in self._verdicts or index < self.start_index:
+        if index in self._verdicts or not self.start_index <= index < self.end_index:
             return []
         verdicts = [
             NoteVerdict(

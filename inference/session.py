@@ -38,7 +38,8 @@ POSITION_HEARTBEAT_S = 0.25
 
 
 class TakeSession:
-    """Listens to one take of ``notes`` starting at ``from_measure``."""
+    """Listens to one take of ``notes`` starting at ``from_measure``; with ``to_measure`` only the notes up to
+    that bar are judged (an excerpt: the follower still follows the whole score)."""
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class TakeSession:
         follower: str = "hmm",
         tempo_factor: float = 1.0,
         from_measure: int = 1,
+        to_measure: int | None = None,
         tolerances: Tolerances | None = None,
         listener: CommandListener | None = None,
     ) -> None:
@@ -66,8 +68,12 @@ class TakeSession:
         self.follower.reset(self.start_index)
         self._tracker = YinTracker()
         self._pitch_follower = self.follower if isinstance(self.follower, PitchFollower) else None
+        groups = self.follower.groups
+        end_index = len(groups) if to_measure is None else first_group_of_measure(groups, to_measure + 1)
+        if end_index <= self.start_index:
+            raise ValueError(f"measures {from_measure} to {to_measure} hold no notes")
         self.judge = LiveJudge(
-            self.follower.groups, self.tolerances, tempo_factor=tempo_factor, start_index=self.start_index
+            groups, self.tolerances, tempo_factor=tempo_factor, start_index=self.start_index, end_index=end_index
         )
         self._pending = np.zeros(0, dtype=np.float32)
         self._hops = 0

@@ -38,6 +38,7 @@ function csrfToken() {
 }
 
 const config = readJson("lesson-config", {});
+const assignment = config.assignment || null; // {id, from_measure, to_measure, tempo_bpm}: set up and stop takes
 const notes = readJson("score-notes", []);
 const notesById = new Map(notes.map((n) => [n.note_id, n]));
 const ui = {
@@ -95,6 +96,12 @@ function showTempo() {
   ui.tempo.setAttribute("aria-valuetext", `${pct} percent, ${bpm} beats per minute`);
 }
 
+/** The take's tempo factor: relative to the written tempo, as the follower reads the score. */
+function tempoFactor() {
+  const bpm = ((config.tempo_bpm || 100) * tempoPercent()) / 100;
+  return config.written_bpm ? bpm / config.written_bpm : tempoPercent() / 100;
+}
+
 function nudgeTempo(delta) {
   ui.tempo.value = String(Math.min(Number(ui.tempo.max), Math.max(Number(ui.tempo.min), tempoPercent() + delta)));
   showTempo();
@@ -145,7 +152,7 @@ async function start() {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify({ tempo_factor: tempoPercent() / 100, from_measure: measure }),
+      body: JSON.stringify({ tempo_factor: tempoFactor(), from_measure: measure, assignment_id: assignment?.id }),
     });
     const body = await response.json().catch(() => ({}));
     if (take?.attempt !== attempt) return;
@@ -155,7 +162,7 @@ async function start() {
     etude.takeId = body.take_id;
     setStatus("Connecting…");
     take.socket = openPracticeSocket(body.ws_url, socketHandlers(attempt));
-    take.socket.start({ fromMeasure: measure, tempoFactor: tempoPercent() / 100 });
+    take.socket.start({ fromMeasure: measure, tempoFactor: tempoFactor() });
   } catch (error) {
     if (take?.attempt === attempt) fail(error.message || "The take could not be started.");
   }
@@ -223,6 +230,11 @@ function onPosition(message) {
   etude.positions += 1;
   etude.lastPosition = message;
   scoreView.moveCursor(message.note_ids || [], message.confidence ?? 1, { isLost: Boolean(message.is_lost) });
+  if (assignment && state() === "listening" && !message.is_lost && message.measure > assignment.to_measure) {
+    etude.stoppedAfterExcerptAt = message.measure;
+    setStatus(`That was the last bar of the assignment (bar ${assignment.to_measure}).`);
+    endStreaming();
+  }
 }
 
 function onVerdict(message) {
@@ -364,6 +376,17 @@ const voice = createVoice({
   sendToTake: (message) => take?.socket?.send(message),
 });
 
+/** An assignment's take starts at its first bar, at its tempo (rounded up to the slider's step). */
+function applyAssignment() {
+  if (!assignment) return;
+  ui.fromMeasure.value = String(assignment.from_measure);
+  const step = Number(ui.tempo.step) || 5;
+  const pct = Math.ceil((100 * assignment.tempo_bpm) / (config.tempo_bpm || assignment.tempo_bpm) / step - 1e-9) * step;
+  ui.tempo.value = String(pct);
+  showStartMeasure();
+}
+
 resetCounters();
+applyAssignment();
 showTempo();
 setState("idle");

@@ -149,3 +149,14 @@ def test_each_note_of_a_piano_chord_is_judged(tmp_path: Path) -> None:
     wrong = results.pop("c2n3")
     assert wrong.result == "wrong_pitch" and wrong.cents == 100
     assert [v.result for v in results.values()].count("correct") >= len(results) - 1
+
+
+def test_an_excerpt_is_judged_alone_when_more_was_played() -> None:
+    """A take of bars 1–2 whose learner played on (as a live take does until it stops after the excerpt)."""
+    notes = score()
+    excerpt = [n.note_id for n in notes if n.measure <= 2]
+    audio, _ = render_notes(notes, timbre="string", seed=7)
+    verdicts = align_take(notes, audio, Tolerances(), to_measure=2).verdicts
+    judged = [v for v in verdicts if v.result != "extra"]
+    assert 0 < len(excerpt) < len(notes)
+    assert [v.note_id for v in judged] == excerpt and {v.result for v in judged} == {"correct"}

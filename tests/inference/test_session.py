@@ -103,6 +103,22 @@ def test_starting_from_a_measure_judges_only_what_follows() -> None:
     assert summary.notes_total == len(rest) and summary.accuracy == 1.0
 
 
+def test_an_excerpt_judges_only_its_bars_though_the_whole_piece_is_played() -> None:
+    notes = score()
+    excerpt = [n for n in notes if 2 <= n.measure <= 3]
+    audio, _ = render_notes([n for n in notes if n.measure >= 2], timbre="flute", seed=6)
+    session = TakeSession(notes, from_measure=2, to_measure=3)
+    events = play(session, audio)
+    verdicts, summary = session.finish()
+    assert [v.note_id for v in verdicts] == [n.note_id for n in excerpt]
+    assert summary.notes_total == len(excerpt) and summary.accuracy == 1.0
+    live = {e["note_id"] for e in events if e["type"] == "verdict"}
+    assert live <= {n.note_id for n in excerpt}
+    assert max(e["measure"] for e in events if e["type"] == "position") > 3  # it followed on past the excerpt
+    with pytest.raises(ValueError, match="hold no notes"):
+        TakeSession(notes, from_measure=3, to_measure=2)
+
+
 def test_stopping_early_marks_the_rest_missed() -> None:
     audio, onsets = render_notes(score(), timbre="flute", seed=7)
     session = TakeSession(score())

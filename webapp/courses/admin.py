@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from webapp.courses.models import Course, Enrollment, Lesson, Piece
+from webapp.courses.models import Assignment, Course, Enrollment, Lesson, Piece
 
 
 @admin.register(Course)
@@ -23,3 +23,9 @@ class PieceAdmin(admin.ModelAdmin):
 @admin.register(Lesson)
 class LessonAdmin(admin.ModelAdmin):
     list_display = ("title", "course", "piece", "order")
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("title", "course", "lesson", "from_measure", "to_measure", "tempo_bpm", "due_at", "pass_mark")
+    list_filter = ("course",)

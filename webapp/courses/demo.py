@@ -1,16 +1,18 @@
-"""The demo course: real pieces from music21's bundled corpus, and demo users of each role."""
+"""The demo course: real pieces from music21's bundled corpus, an assignment, and demo users of each role."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from inference.scores import normalise
 from webapp.accounts.models import Role, User
 from webapp.accounts.services import set_role
 from webapp.courses.models import Course, Enrollment, Lesson
-from webapp.courses.services import create_lesson, create_piece
+from webapp.courses.services import create_lesson, create_piece, save_assignment
 
 DEMO_CLASS_CODE = "DEMO2026"
 
@@ -100,7 +102,29 @@ def ensure_demo_course() -> Course:
             create_lesson(
                 course, _demo_piece(spec, users[Role.INSTRUCTOR]), title=spec.title, instructions=spec.instructions
             )
+    _ensure_demo_assignment(course)
     return course
+
+
+def _ensure_demo_assignment(course: Course) -> None:
+    """The first lesson's opening bars, due in a week: the learner sees it, the instructor grades it."""
+    if course.assignments.exists():
+        return
+    lesson = course.lessons.select_related("piece").first()
+    if lesson is None:
+        return
+    first = lesson.piece.first_measure
+    last = min(lesson.piece.measure_count, first + 3)
+    save_assignment(
+        None,
+        course,
+        lesson,
+        title=f"{lesson.title}: the opening",
+        instructions="Play the opening bars cleanly at the lesson tempo.",
+        from_measure=first,
+        to_measure=last,
+        due_at=timezone.now() + timedelta(days=7),
+    )
 
 
 def _demo_piece(spec: DemoPiece, owner: User):  # type: ignore[no-untyped-def]

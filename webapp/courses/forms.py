@@ -127,3 +127,69 @@ class LessonForm(LessonSettingsForm):
                 f"The file is {upload.size / 1e6:.1f} MB; the limit is {MAX_SCORE_BYTES // 2**20} MB."
             )
         return upload
+
+
+class AssignmentForm(forms.Form):
+    """An assignment: which lesson, which bars, how fast, by when, and what counts as passing."""
+
+    lesson = forms.ModelChoiceField(queryset=None, empty_label=None)
+    title = forms.CharField(max_length=200, required=False, help_text="Empty: the lesson's title and the bars.")
+    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    from_measure = forms.IntegerField(required=False, min_value=0, label="From bar", help_text="Empty: the start.")
+    to_measure = forms.IntegerField(required=False, min_value=0, label="To bar", help_text="Empty: the end.")
+    tempo_bpm = forms.FloatField(
+        required=False, min_value=20, max_value=300, label="Tempo (quarter notes per minute)",
+        help_text="Takes at this tempo or faster count. Empty: the lesson's tempo.",
+    )
+    due_at = forms.DateTimeField(
+        required=False,
+        label="Due",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Empty: no due date. Takes after it still count, marked late.",
+    )
+    pass_percent = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark (% of notes correct)")
+    cents_tolerance = forms.FloatField(
+        required=False, min_value=5, max_value=600, label="Pitch tolerance (cents)", help_text="Empty: the lesson's."
+    )
+    timing_window_ms = forms.FloatField(
+        required=False, min_value=20, max_value=2000, label="Timing window (ms)", help_text="Empty: the lesson's."
+    )
+
+    TOLERANCE_FIELDS = ("cents_tolerance", "timing_window_ms")
+
+    def __init__(self, course: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["lesson"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = course.lessons.select_related("piece")
+
+    def settings(self) -> dict[str, Any]:
+        """The cleaned fields as ``services.save_assignment`` keyword arguments (with ``lesson``)."""
+        data = self.cleaned_data
+        tolerances = {name: float(data[name]) for name in self.TOLERANCE_FIELDS if data.get(name) is not None}
+        return {
+            "lesson": data["lesson"],
+            "title": data["title"],
+            "instructions": data["instructions"],
+            "from_measure": data["from_measure"],
+            "to_measure": data["to_measure"],
+            "tempo_bpm": data["tempo_bpm"],
+            "due_at": data["due_at"],
+            "pass_mark": data["pass_percent"] / 100,
+            "tolerances": tolerances,
+        }
+
+    @classmethod
+    def for_assignment(cls, assignment: Any, data: Any = None) -> AssignmentForm:
+        initial = {
+            "lesson": assignment.lesson_id,
+            "title": assignment.title,
+            "instructions": assignment.instructions,
+            "from_measure": assignment.from_measure,
+            "to_measure": assignment.to_measure,
+            "tempo_bpm": assignment.tempo_bpm,
+            "due_at": assignment.due_at,
+            "pass_percent": round(100 * assignment.pass_mark),
+            **{name: assignment.tolerances.get(name) for name in cls.TOLERANCE_FIELDS},
+        }
+        return cls(assignment.course, data, initial=initial)

@@ -117,3 +117,59 @@ class Lesson(models.Model):
         from django.conf import settings
 
         return self.follower or settings.ETUDE_FOLLOWER
+
+
+class Assignment(models.Model):
+    """Work an instructor sets: an excerpt of a lesson at a tempo, by a date, judged with given tolerances.
+
+    A learner's grade is their best take of it: the share of the excerpt's notes judged correct, counting
+    takes at the assignment's tempo or faster (``webapp.courses.grading``).
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="assignments")
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    from_measure = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the lesson's first bar.")
+    to_measure = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: to the end.")
+    tempo_bpm = models.FloatField(null=True, blank=True, help_text="Empty: the lesson's target tempo.")
+    due_at = models.DateTimeField(null=True, blank=True)
+    pass_mark = models.FloatField(default=0.8, help_text="Share of the excerpt's notes correct to pass (0-1).")
+    tolerances = models.JSONField(
+        default=dict, blank=True, help_text="Overrides of the lesson's tolerances for takes of this assignment."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", models.F("due_at").asc(nulls_last=True), "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def first_bar(self) -> int:
+        return self.from_measure or self.lesson.piece.first_measure
+
+    @property
+    def last_bar(self) -> int:
+        return self.to_measure or self.lesson.piece.measure_count
+
+    @property
+    def target_bpm(self) -> float:
+        return self.tempo_bpm or self.lesson.target_bpm
+
+    @property
+    def judged_with(self) -> dict[str, float]:
+        """The tolerances a take of this assignment is judged by: the lesson's, then this assignment's."""
+        return {**self.lesson.tolerances, **self.tolerances}
+
+    @property
+    def judging(self) -> Any:
+        """``judged_with`` as ``inference.feedback.Tolerances``, defaults filled in."""
+        from inference.feedback import Tolerances
+
+        return Tolerances.from_dict(self.judged_with)
+
+    def excerpt_label(self) -> str:
+        first, last = self.first_bar, self.last_bar
+        return f"bar {first}" if first == last else f"bars {first}–{last}"

@@ -1,6 +1,8 @@
-"""State changes for courses, pieces and lessons."""
+"""State changes for courses, pieces, lessons and assignments."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -8,7 +10,7 @@ from django.db import transaction
 from inference.engraving import render_svg_pages
 from inference.scores import ParsedScore, load_score
 from webapp.accounts.models import User
-from webapp.courses.models import Course, Enrollment, Lesson, Piece
+from webapp.courses.models import Assignment, Course, Enrollment, Lesson, Piece
 
 
 class JoinError(ValueError):
@@ -117,3 +119,67 @@ def update_lesson(
     lesson.tolerances = dict(tolerances)
     lesson.save(update_fields=["title", "instructions", "tempo_bpm", "follower", "tolerances"])
     return lesson
+
+
+def check_assignment_settings(
+    course: Course,
+    lesson: Lesson,
+    *,
+    from_measure: int | None,
+    to_measure: int | None,
+    pass_mark: float,
+    tolerances: dict[str, float] | None,
+) -> None:
+    """``ValueError`` naming the problem: a lesson of another course, bars outside the piece or in the wrong
+    order, a pass mark outside 0-1, out-of-range tolerances."""
+    from inference.feedback import Tolerances
+
+    if lesson.course_id != course.pk:
+        raise ValueError("choose a lesson of this course")
+    first, last = lesson.piece.first_measure, lesson.piece.measure_count
+    for bar in (from_measure, to_measure):
+        if bar is not None and not first <= bar <= last:
+            raise ValueError(f"bars must be between {first} and {last} for {lesson.title}")
+    if from_measure is not None and to_measure is not None and to_measure < from_measure:
+        raise ValueError("the last bar comes before the first")
+    if not 0.0 < pass_mark <= 1.0:
+        raise ValueError("the pass mark must be between 1 % and 100 %")
+    Tolerances.from_dict(tolerances)
+
+
+@transaction.atomic
+def save_assignment(
+    assignment: Assignment | None,
+    course: Course,
+    lesson: Lesson,
+    *,
+    title: str,
+    instructions: str = "",
+    from_measure: int | None = None,
+    to_measure: int | None = None,
+    tempo_bpm: float | None = None,
+    due_at: datetime | None = None,
+    pass_mark: float = 0.8,
+    tolerances: dict[str, float] | None = None,
+) -> Assignment:
+    """Create (``assignment`` None) or change an assignment; ``ValueError`` as ``check_assignment_settings``.
+
+    Takes already made for a changed assignment are graded by its new excerpt, tempo and pass mark (their
+    verdicts stay as they were judged).
+    """
+    check_assignment_settings(
+        course, lesson, from_measure=from_measure, to_measure=to_measure, pass_mark=pass_mark, tolerances=tolerances
+    )
+    assignment = assignment or Assignment(course=course)
+    assignment.lesson = lesson
+    assignment.from_measure = from_measure
+    assignment.to_measure = to_measure
+    assignment.title = title or f"{lesson.title}, {assignment.excerpt_label()}"
+    assignment.instructions = instructions
+    assignment.tempo_bpm = tempo_bpm
+    assignment.due_at = due_at
+    assignment.pass_mark = pass_mark
+    assignment.tolerances = dict(tolerances or {})
+    assignment.save()
+    return assignment
+

@@ -10,4 +10,9 @@ urlpatterns = [
     path("<int:course_id>/", views.course_detail, name="detail"),
     path("<int:course_id>/lessons/new/", views.lesson_create, name="lesson_create"),
     path("<int:course_id>/lessons/<int:lesson_id>/edit/", views.lesson_edit, name="lesson_edit"),
+    path("<int:course_id>/assignments/new/", views.assignment_edit, name="assignment_create"),
+    path("<int:course_id>/assignments/<int:assignment_id>/edit/", views.assignment_edit, name="assignment_edit"),
+    path("<int:course_id>/assignments/<int:assignment_id>/delete/", views.assignment_delete, name="assignment_delete"),
+    path("<int:course_id>/progress/", views.course_progress, name="progress"),
+    path("<int:course_id>/grades.csv", views.grades_export, name="grades_export"),
 ]

@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from inference.scores import ScoreError
-from webapp.courses import selectors, services
-from webapp.courses.forms import CourseForm, JoinForm, LessonForm, LessonSettingsForm
-from webapp.courses.models import Course, Lesson
+from webapp.courses import grading, selectors, services
+from webapp.courses.forms import AssignmentForm, CourseForm, JoinForm, LessonForm, LessonSettingsForm
+from webapp.courses.models import Assignment, Course, Lesson
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -40,11 +40,18 @@ def course_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _visible_course(request, course_id)
+    can_manage = selectors.can_manage_course(request.user, course)
+    assignments = list(grading.assignments_of(course))
+    if can_manage or not assignments:
+        mine = [None] * len(assignments)
+    else:
+        mine = list(grading.grades_for([request.user], assignments)[request.user.pk])
     context = {
         "course": course,
         "lessons": course.lessons.select_related("piece"),
-        "can_manage": selectors.can_manage_course(request.user, course),
+        "can_manage": can_manage,
         "learner_count": course.enrollments.count(),
+        "assignments": list(zip(assignments, mine, strict=True)),
     }
     return render(request, "courses/detail.html", context)
 
@@ -67,9 +74,7 @@ def course_join(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def lesson_create(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = _visible_course(request, course_id)
-    if not selectors.can_manage_course(request.user, course):
-        raise PermissionDenied("Only the course's instructor can add lessons.")
+    course = _managed_course(request, course_id, "Only the course's instructor can add lessons.")
     form = LessonForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["score"]
@@ -88,9 +93,7 @@ def lesson_create(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @login_required
 def lesson_edit(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
-    course = _visible_course(request, course_id)
-    if not selectors.can_manage_course(request.user, course):
-        raise PermissionDenied("Only the course's instructor can change its lessons.")
+    course = _managed_course(request, course_id, "Only the course's instructor can change its lessons.")
     lesson = get_object_or_404(Lesson.objects.select_related("piece"), pk=lesson_id, course=course)
     form = LessonSettingsForm.for_lesson(lesson, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -99,6 +102,65 @@ def lesson_edit(request: HttpRequest, course_id: int, lesson_id: int) -> HttpRes
         return redirect("courses:detail", course_id=course.pk)
     context = {"form": form, "course": course, "lesson": lesson}
     return render(request, "courses/lesson_edit.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def assignment_edit(request: HttpRequest, course_id: int, assignment_id: int | None = None) -> HttpResponse:
+    """Create (no ``assignment_id``) or change an assignment of a course the user manages."""
+    course = _managed_course(request, course_id, "Only the course's instructor can set assignments.")
+    assignment = get_object_or_404(Assignment, pk=assignment_id, course=course) if assignment_id else None
+    if assignment is None:
+        form = AssignmentForm(course, request.POST or None)
+    else:
+        form = AssignmentForm.for_assignment(assignment, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        settings = form.settings()
+        try:
+            saved = services.save_assignment(assignment, course, settings.pop("lesson"), **settings)
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Assignment '{saved.title}' saved.")
+            return redirect("courses:detail", course_id=course.pk)
+    context = {"form": form, "course": course, "assignment": assignment}
+    return render(request, "courses/assignment_edit.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def assignment_delete(request: HttpRequest, course_id: int, assignment_id: int) -> HttpResponse:
+    course = _managed_course(request, course_id, "Only the course's instructor can remove assignments.")
+    assignment = get_object_or_404(Assignment, pk=assignment_id, course=course)
+    assignment.delete()  # its takes stay in the learners' histories (Take.assignment is set to null)
+    messages.success(request, f"Assignment '{assignment.title}' removed; its takes stay in the history.")
+    return redirect("courses:detail", course_id=course.pk)
+
+
+@login_required
+def course_progress(request: HttpRequest, course_id: int) -> HttpResponse:
+    """The instructor's view: every learner's grade on every assignment, and how much they practised."""
+    course = _managed_course(request, course_id, "Only the course's instructor can see its progress.")
+    context = {
+        "course": course,
+        "assignments": list(grading.assignments_of(course)),
+        "rows": grading.course_progress(course),
+    }
+    return render(request, "courses/progress.html", context)
+
+
+@login_required
+def grades_export(request: HttpRequest, course_id: int) -> StreamingHttpResponse:
+    course = _managed_course(request, course_id, "Only the course's instructor can export its grades.")
+    response = StreamingHttpResponse(grading.grades_csv(course), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="grades-course-{course.pk}.csv"'
+    return response
+
+
+def _managed_course(request: HttpRequest, course_id: int, refusal: str) -> Course:
+    course = _visible_course(request, course_id)
+    if not selectors.can_manage_course(request.user, course):
+        raise PermissionDenied(refusal)
+    return course
 
 
 def _visible_course(request: HttpRequest, course_id: int) -> Course:

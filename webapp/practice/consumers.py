@@ -112,6 +112,7 @@ class PracticeConsumer(AsyncWebsocketConsumer):
             notes=piece.notes,
             tempo_factor=tempo,
             from_measure=measure,
+            to_measure=self.take.to_measure,
             follower=follower,
             tolerances=self.take.tolerances,
         )
@@ -228,7 +229,7 @@ def _load_open_take(user: Any, take_id: int) -> Take | None:
 
 @database_sync_to_async
 def _check_options(take: Take, tempo_factor: Any, from_measure: Any) -> tuple[float, int]:
-    return services.check_take_options(take.lesson, tempo_factor, from_measure)
+    return services.check_take_options(take.lesson, tempo_factor, from_measure, take.to_measure)
 
 
 @database_sync_to_async

@@ -45,6 +45,8 @@ class TakeOptions:
     follower: str
     tolerances: dict[str, float] = field(default_factory=dict)
     """``inference.feedback.Tolerances`` as a dict (empty: the defaults)."""
+    to_measure: int | None = None
+    """The last bar judged (an assignment's excerpt); None: to the end."""
 
 
 @dataclass
@@ -161,6 +163,7 @@ class TakeRunner:
             follower=options.follower,
             tempo_factor=options.tempo_factor,
             from_measure=options.from_measure,
+            to_measure=options.to_measure,
             tolerances=Tolerances.from_dict(options.tolerances),
             listener=_command_listener(),
         )
@@ -223,6 +226,7 @@ class RemoteSession:
                 "notes": self.options.notes,
                 "tempo_factor": self.options.tempo_factor,
                 "from_measure": self.options.from_measure,
+                "to_measure": self.options.to_measure,
                 "follower": self.options.follower,
                 "tolerances": self.options.tolerances,
             },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from webapp.courses.models import Lesson
+from webapp.courses.models import Assignment, Lesson
 
 
 class TakeStatus(models.TextChoices):
@@ -23,9 +23,16 @@ class VerdictSource(models.TextChoices):
 class Take(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="takes")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="takes")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="takes",
+        help_text="The assignment this take was made for, if any.",
+    )
     status = models.CharField(max_length=16, choices=TakeStatus.choices, default=TakeStatus.CREATED)
     tempo_factor = models.FloatField(default=1.0)
     from_measure = models.PositiveIntegerField(default=1)
+    to_measure = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Last bar judged (an assignment's excerpt); empty: to the end."
+    )
     follower = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +56,11 @@ class Take(models.Model):
 
     def __str__(self) -> str:
         return f"Take {self.pk} of {self.lesson} by {self.user}"
+
+    @property
+    def played_bpm(self) -> float:
+        """The tempo the take was followed at (``tempo_factor`` is relative to the piece's written tempo)."""
+        return self.tempo_factor * self.lesson.piece.tempo_bpm
 
     @property
     def is_open(self) -> bool:

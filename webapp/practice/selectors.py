@@ -10,7 +10,7 @@ from webapp.practice.models import Take
 
 def takes_visible_to(user: User) -> QuerySet[Take]:
     """Learners see their own takes; instructors also those in courses they teach; admins all."""
-    takes = Take.objects.select_related("lesson", "lesson__course", "user")
+    takes = with_lesson(Take.objects.select_related("user"))
     if user.is_admin_role:
         return takes
     if user.is_instructor:
@@ -19,4 +19,11 @@ def takes_visible_to(user: User) -> QuerySet[Take]:
 
 
 def history_for(user: User) -> QuerySet[Take]:
-    return Take.objects.filter(user=user).select_related("lesson", "lesson__course").order_by("-created_at")
+    return with_lesson(Take.objects.filter(user=user)).order_by("-created_at")
+
+
+def with_lesson(takes: QuerySet[Take]) -> QuerySet[Take]:
+    """``takes`` with their lesson, course and piece in the same query, without the piece's large fields."""
+    return takes.select_related("lesson", "lesson__course", "lesson__piece").defer(
+        "lesson__piece__svg", "lesson__piece__musicxml", "lesson__piece__notes"
+    )

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.accounts.models import User
-from webapp.courses.models import Lesson
+from webapp.courses.models import Assignment, Lesson
 from webapp.courses.selectors import can_practise
 from webapp.practice.models import NoteResult, Take, TakeStatus, VerdictSource
 
@@ -34,8 +34,11 @@ class TakeError(ValueError):
         self.code = code
 
 
-def check_take_options(lesson: Lesson, tempo_factor: Any, from_measure: Any) -> tuple[float, int]:
-    """Validate tempo factor and start measure against the lesson; raise ``TakeError`` otherwise."""
+def check_take_options(
+    lesson: Lesson, tempo_factor: Any, from_measure: Any, to_measure: int | None = None
+) -> tuple[float, int]:
+    """Validate tempo factor and start measure against the lesson (and the last bar judged, if any); raise
+    ``TakeError`` otherwise."""
     try:
         tempo = float(tempo_factor)
         measure = int(from_measure)
@@ -43,7 +46,7 @@ def check_take_options(lesson: Lesson, tempo_factor: Any, from_measure: Any) -> 
         raise TakeError("invalid_options", "tempo_factor must be a number and from_measure an integer.") from exc
     if not MIN_TEMPO_FACTOR <= tempo <= MAX_TEMPO_FACTOR:
         raise TakeError("invalid_options", f"tempo_factor must be between {MIN_TEMPO_FACTOR} and {MAX_TEMPO_FACTOR}.")
-    first, last = lesson.piece.first_measure, lesson.piece.measure_count
+    first, last = lesson.piece.first_measure, to_measure or lesson.piece.measure_count
     if not first <= measure <= last:
         raise TakeError("invalid_options", f"from_measure must be between {first} and {last}.")
     return tempo, measure
@@ -64,17 +67,34 @@ def check_tolerances(tolerances: Any) -> dict[str, float]:
 
 
 def create_take(
-    user: User, lesson: Lesson, *, tempo_factor: Any = 1.0, from_measure: Any = None, tolerances: Any = None
+    user: User,
+    lesson: Lesson,
+    *,
+    tempo_factor: Any = 1.0,
+    from_measure: Any = None,
+    tolerances: Any = None,
+    assignment: Assignment | None = None,
 ) -> Take:
+    """A new take; ``tempo_factor`` is relative to the piece's written tempo. A take made for ``assignment``
+    starts at its first bar unless told otherwise and is judged by its tolerances."""
     if not can_practise(user, lesson):
         raise PermissionError("You are not enrolled in this lesson's course.")
+    if assignment is not None and assignment.lesson_id != lesson.pk:
+        raise TakeError("invalid_options", "That assignment is not for this lesson.")
     if from_measure is None:
-        from_measure = lesson.piece.first_measure
-    tempo, measure = check_take_options(lesson, tempo_factor, from_measure)
-    # The lesson's tolerances (set by its instructor) apply unless the request names its own.
-    chosen = lesson.tolerances if tolerances is None else tolerances
+        from_measure = assignment.first_bar if assignment else lesson.piece.first_measure
+    to_measure = assignment.to_measure if assignment else None
+    tempo, measure = check_take_options(lesson, tempo_factor, from_measure, to_measure)
+    # The instructor's tolerances (the assignment's over the lesson's) apply unless the request names its own.
+    chosen = (assignment.judged_with if assignment else lesson.tolerances) if tolerances is None else tolerances
     return Take.objects.create(
-        user=user, lesson=lesson, tempo_factor=tempo, from_measure=measure, tolerances=check_tolerances(chosen)
+        user=user,
+        lesson=lesson,
+        assignment=assignment,
+        tempo_factor=tempo,
+        from_measure=measure,
+        to_measure=to_measure,
+        tolerances=check_tolerances(chosen),
     )
 
 
@@ -169,6 +189,7 @@ def realign_take(take: Take) -> Take:
             Tolerances.from_dict(take.tolerances),
             tempo_factor=take.tempo_factor,
             from_measure=take.from_measure,
+            to_measure=take.to_measure,
         )
     except Exception as exc:
         logger.exception("offline alignment of take %s failed", take.pk)

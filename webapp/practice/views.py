@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from webapp.courses.models import Lesson
+from webapp.courses.models import Assignment, Lesson
 from webapp.courses.selectors import can_practise
 from webapp.practice import selectors, services
 from webapp.practice.limits import FrameLimits
@@ -22,6 +23,10 @@ MAX_TAKE_REQUEST_BYTES = 4096
 def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
     lesson = _practisable_lesson(request, lesson_id)
     piece = lesson.piece
+    try:
+        assignment = _assignment_of(lesson, request.GET.get("assignment"))
+    except services.TakeError as exc:
+        raise Http404(str(exc)) from exc
     config = {
         "lesson_id": lesson.pk,
         "take_create_url": reverse("practice:take_create", args=[lesson.pk]),
@@ -33,6 +38,7 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
         "sample_rate": FrameLimits.sample_rate,
         "voice_url": reverse("practice:voice_command", args=[lesson.pk]) if settings.ETUDE_VOICE_COMMANDS else "",
         **_neighbour_lesson_urls(lesson),
+        "assignment": _assignment_config(assignment) if assignment else None,
     }
     recent = selectors.history_for(request.user).filter(lesson=lesson)[:5]
     context = {
@@ -41,6 +47,7 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
         "lesson_config": config,
         "score_notes": piece.notes,
         "recent_takes": recent,
+        "assignment": assignment,
     }
     return render(request, "practice/lesson.html", context)
 
@@ -63,6 +70,7 @@ def take_create(request: HttpRequest, lesson_id: int) -> JsonResponse:
             lesson,
             tempo_factor=payload.get("tempo_factor", 1.0),
             from_measure=payload.get("from_measure"),
+            assignment=_assignment_of(lesson, payload.get("assignment_id")),
         )
     except services.TakeError as exc:
         return JsonResponse({"error": exc.code, "message": str(exc)}, status=400)
@@ -120,6 +128,27 @@ def _neighbour_lesson_urls(lesson: Lesson) -> dict[str, str]:
     at = ids.index(lesson.pk)
     url = lambda i: reverse("practice:lesson", args=[ids[i]]) if 0 <= i < len(ids) else ""  # noqa: E731
     return {"next_lesson_url": url(at + 1), "previous_lesson_url": url(at - 1)}
+
+
+def _assignment_of(lesson: Lesson, assignment_id: Any) -> Assignment | None:
+    """The lesson's assignment with that id (None for none given); ``TakeError`` for any other value."""
+    if assignment_id in (None, ""):
+        return None
+    try:
+        return Assignment.objects.select_related("lesson__piece").get(pk=int(assignment_id), lesson=lesson)
+    except (TypeError, ValueError, Assignment.DoesNotExist) as exc:
+        raise services.TakeError("invalid_options", "That assignment is not for this lesson.") from exc
+
+
+def _assignment_config(assignment: Assignment) -> dict[str, Any]:
+    """What the lesson page needs to set up a take of ``assignment`` and stop it after its last bar."""
+    return {
+        "id": assignment.pk,
+        "title": assignment.title,
+        "from_measure": assignment.first_bar,
+        "to_measure": assignment.last_bar,
+        "tempo_bpm": assignment.target_bpm,
+    }
 
 
 def _practisable_lesson(request: HttpRequest, lesson_id: int) -> Lesson:

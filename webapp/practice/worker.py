@@ -60,6 +60,7 @@ class InferenceWorker:
             notes=message["notes"],
             tempo_factor=float(message["tempo_factor"]),
             from_measure=int(message["from_measure"]),
+            to_measure=None if message.get("to_measure") is None else int(message["to_measure"]),
             follower=str(message["follower"]),
             tolerances=dict(message.get("tolerances") or {}),
         )
