@@ -15,6 +15,7 @@ from tests.conftest import require_binary
 from tests.webapp.channels_helpers import connect, drain, start, stream
 from webapp.practice.consumers import PracticeConsumer
 from webapp.practice.limits import FrameLimits
+from webapp.practice.models import VoiceCommand
 from webapp.practice.services import create_take
 
 SILENT_FRAME = b"\x00\x00" * 320
@@ -70,6 +71,9 @@ async def test_a_spoken_command_is_heard_and_not_judged_as_wrong_notes(learner, 
     verdicts = [e for e in events if e["type"] == "verdict"]
     assert not [v for v in verdicts if v["result"] in ("wrong_pitch", "extra")], verdicts
     assert events[-1]["type"] == "saved"
+    rows = VoiceCommand.objects.values("intent", "slots", "source", "take")
+    kept = await database_sync_to_async(lambda: list(rows))()
+    assert kept == [{"intent": "metronome", "slots": {"on": True}, "source": "voice", "take": events[-1]["take_id"]}]
 
 
 async def test_without_the_listener_the_same_speech_is_judged(learner, lesson, settings, fast_limits) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from inference.speech.synthetic import silence, speak
 from tests.conftest import require_binary
 from tests.webapp.conftest import client_for
 from webapp.courses.models import Lesson
+from webapp.practice.models import VoiceCommand
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,9 @@ def test_a_spoken_clip_comes_back_as_text_and_intent(learner, lesson) -> None:  
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["type"] == "command" and body["intent"] == {"name": "next"} and body["latency_ms"] > 0
+    kept = VoiceCommand.objects.get()  # for the admins' review
+    assert (kept.user, kept.lesson, kept.take, kept.source) == (learner, lesson, None, "clip")
+    assert (kept.intent, kept.slots, kept.text) == ("next", {}, body["text"])
 
 
 def test_bad_audio_and_strangers_are_refused(learner, outsider, lesson, client) -> None:  # type: ignore[no-untyped-def]
@@ -36,6 +40,7 @@ def test_bad_audio_and_strangers_are_refused(learner, outsider, lesson, client) 
     assert _post(client_for(learner), lesson, b"\x00\x00" * 16000 * 31).status_code == 400
     assert _post(client_for(outsider), lesson, b"\x00\x00" * 1600).status_code == 404
     assert _post(client, lesson, b"\x00\x00" * 1600).status_code == 302  # to the login page
+    assert not VoiceCommand.objects.exists()
 
 
 def test_the_lesson_page_knows_its_neighbours(learner, lesson) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from webapp.practice import services
-from webapp.practice.models import NoteResult, Take
+from webapp.practice.models import NoteResult, Take, VoiceCommand
 
 
 class NoteResultInline(admin.TabularInline):
@@ -33,3 +33,10 @@ class TakeAdmin(admin.ModelAdmin):
         self.message_user(request, f"{done} take(s) re-aligned.", messages.SUCCESS)
         if skipped:
             self.message_user(request, "Not re-aligned: " + "; ".join(skipped), messages.WARNING)
+
+
+@admin.register(VoiceCommand)
+class VoiceCommandAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "lesson", "source", "text", "intent", "confidence")
+    list_filter = ("source", "intent")
+    search_fields = ("text", "user__username")

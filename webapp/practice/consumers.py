@@ -146,6 +146,8 @@ class PracticeConsumer(AsyncWebsocketConsumer):
         for event in events:
             if event.get("type") == "verdict":
                 self.pending_verdicts.append(event)
+            elif event.get("type") == "command":
+                await _record_command(self.take, event)
             await self._send(event)
         if self.pending_verdicts and time.monotonic() - self.last_flush > VERDICT_FLUSH_S:
             await self._flush_verdicts()
@@ -230,6 +232,12 @@ def _load_open_take(user: Any, take_id: int) -> Take | None:
 @database_sync_to_async
 def _check_options(take: Take, tempo_factor: Any, from_measure: Any) -> tuple[float, int]:
     return services.check_take_options(take.lesson, tempo_factor, from_measure, take.to_measure)
+
+
+@database_sync_to_async
+def _record_command(take: Take | None, event: dict[str, Any]) -> None:
+    if take is not None:
+        services.record_command(take.user, take.lesson, event, take=take)
 
 
 @database_sync_to_async

@@ -80,3 +80,31 @@ class NoteResult(models.Model):
     class Meta:
         ordering = ["take", "id"]
         indexes = [models.Index(fields=["take", "note_id"])]
+
+
+class VoiceCommand(models.Model):
+    """What the recogniser heard when a learner spoke to Etude (text only; the audio is not kept apart from the
+    take's own recording). Admins review these on the review page to see what learners say and what fails."""
+
+    class Source(models.TextChoices):
+        VOICE = "voice", "Hands-free, during a take"
+        PUSH_TO_TALK = "push_to_talk", "Push-to-talk"
+        CLIP = "clip", "Between takes"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voice_commands")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="voice_commands")
+    take = models.ForeignKey(Take, on_delete=models.SET_NULL, null=True, blank=True, related_name="voice_commands")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    text = models.CharField(max_length=500, blank=True)
+    intent = models.CharField(max_length=32, help_text="The intent's name; 'unknown' when nothing was understood.")
+    slots = models.JSONField(default=dict, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    t = models.FloatField(null=True, blank=True, help_text="Seconds into the take where the command ended.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["-created_at"]), models.Index(fields=["intent"])]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.text!r} → {self.intent}"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from webapp.accounts.models import User
 from webapp.courses.models import Assignment, Lesson
 from webapp.courses.selectors import can_practise
-from webapp.practice.models import NoteResult, Take, TakeStatus, VerdictSource
+from webapp.practice.models import NoteResult, Take, TakeStatus, VerdictSource, VoiceCommand
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +211,25 @@ def _store_final_verdicts(take: Take, verdicts: list[dict[str, Any]], summary: d
     take.realign_error = ""
     take.save(update_fields=["summary", "accuracy", "verdict_source", "realigned_at", "realign_error"])
     return take
+
+
+def record_command(user: User, lesson: Lesson, event: dict[str, Any], *, take: Take | None = None) -> VoiceCommand:
+    """Keep a ``command`` event (from a take's stream or a clip between takes) for the admins' review."""
+    intent = dict(event.get("intent") or {})
+    name = str(intent.pop("name", "unknown"))[:32]
+    source = str(event.get("source") or (VoiceCommand.Source.VOICE if take else VoiceCommand.Source.CLIP))
+    confidence, t = event.get("confidence"), event.get("t")
+    return VoiceCommand.objects.create(
+        user=user,
+        lesson=lesson,
+        take=take,
+        source=source if source in VoiceCommand.Source.values else VoiceCommand.Source.VOICE,
+        text=str(event.get("text") or "")[:500],
+        intent=name,
+        slots=intent,
+        confidence=float(confidence) if isinstance(confidence, int | float) else None,
+        t=float(t) if isinstance(t, int | float) else None,
+    )
 
 
 def close_stale_takes(now: Any = None) -> int:

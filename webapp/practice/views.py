@@ -105,7 +105,7 @@ def take_detail(request: HttpRequest, take_id: int) -> HttpResponse:
 @require_POST
 def voice_command(request: HttpRequest, lesson_id: int) -> JsonResponse:
     """A spoken command between takes: the body is 16 kHz Int16 PCM; the answer is text and intent."""
-    _practisable_lesson(request, lesson_id)
+    lesson = _practisable_lesson(request, lesson_id)
     from inference.audio import pcm16_to_float
     from inference.speech.offline import MAX_CLIP_S, ClipError, transcribe_clip
 
@@ -119,6 +119,7 @@ def voice_command(request: HttpRequest, lesson_id: int) -> JsonResponse:
         result = transcribe_clip(pcm16_to_float(body), engine=settings.ETUDE_SPEECH_ENGINE)
     except ClipError as exc:
         return JsonResponse({"error": "bad_audio", "message": str(exc)}, status=400)
+    services.record_command(request.user, lesson, {**result, "source": "clip"})
     return JsonResponse({"type": "command", "source": "push_to_talk", **result})
 
 
