@@ -187,3 +187,17 @@ def test_a_take_from_bar_one_answers_a_whole_lesson_recommendation(  # type: ign
     )
     decision.refresh_from_db()
     assert decision.is_followed and decision.outcome["exercise_key"] == f"lesson:{lesson.pk}"
+
+
+def test_the_tutor_reads_tempo_relative_to_the_lessons_target(learner, lesson) -> None:  # type: ignore[no-untyped-def]
+    """A take's tempo factor is relative to the written tempo; the tutor's tempos are relative to the lesson's."""
+    from webapp.tutor.services import observe_take
+
+    lesson.tempo_bpm = lesson.piece.tempo_bpm / 2
+    lesson.save()
+    take = create_take(learner, lesson, tempo_factor=0.5)  # what the page sends at 100 % of the lesson's tempo
+    finish_take(take, verdicts=[{"note_id": lesson.piece.notes[0]["note_id"], "result": "correct"}], summary={},
+                duration_s=1.0, pcm16=b"", sample_rate=16000, reason="stop", is_complete=True)
+    observed = observe_take(take, None, None)
+    assert observed is not None and observed.tempo_factor == pytest.approx(1.0)
+    assert take.played_bpm == pytest.approx(lesson.target_bpm)

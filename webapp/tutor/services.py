@@ -217,7 +217,7 @@ def observe_take(take: Take, from_measure: int | None, to_measure: int | None) -
         accuracy=correct / len(results),
         timing_error_ms=float(np.mean(timings)) if timings else 0.0,
         completion=1.0 - missed / len(results),
-        tempo_factor=take.tempo_factor,
+        tempo_factor=take.played_bpm / take.lesson.target_bpm,  # the tutor's tempos are relative to the lesson's
     )
 
 
