@@ -197,6 +197,8 @@ def test_the_progress_page_and_grade_export(instructor, learner, course, lesson,
     assert page.status_code == 200
     rows = {row.learner.username: row for row in page.context["rows"]}
     assert rows["pupil"].grades[0].percent == 100 and rows["pupil"].takes == 1
+    best = reverse("practice:take", args=[rows["pupil"].grades[0].best_take_id])
+    assert best in page.content.decode() and client_for(instructor).get(best).status_code == 200
     assert rows["idle"].grades[0].status == grading.NOT_STARTED and rows["idle"].takes == 0
     export = client_for(instructor).get(reverse("courses:grades_export", args=[course.pk]))
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")

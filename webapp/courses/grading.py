@@ -39,6 +39,7 @@ class Grade:
     """Takes made for the assignment (counted or not)."""
     last_at: datetime | None
     is_late: bool
+    best_take_id: int | None = None
 
     @property
     def status(self) -> str:
@@ -159,6 +160,7 @@ def _grade(
         takes=len(takes),
         last_at=takes[-1].created_at if takes else None,
         is_late=bool(best and due and best[1].created_at > due),
+        best_take_id=best[1].pk if best else None,
     )
 
 
