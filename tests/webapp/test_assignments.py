@@ -159,6 +159,10 @@ def test_the_lesson_page_sets_up_the_assignment(learner, lesson, assignment) -> 
     assert page.status_code == 200
     text = " ".join(page.content.decode().split())
     assert "Assignment: Opening</strong> — bars 1–4" in text and "The take stops after bar 4" in text
+    assert "Not started yet." in text
+    _finished_take(learner, assignment, _excerpt(assignment))
+    again = client_for(learner).get(f"{url}?assignment={assignment.pk}").content.decode()
+    assert "Your best so far: 100 % (passed)." in again
     config = page.context["lesson_config"]["assignment"]
     assert config == {"id": assignment.pk, "title": "Opening", "from_measure": 1, "to_measure": 4,
                       "tempo_bpm": lesson.target_bpm}

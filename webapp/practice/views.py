@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from webapp.courses.grading import grades_for
 from webapp.courses.models import Assignment, Lesson
 from webapp.courses.selectors import can_practise
 from webapp.practice import selectors, services
@@ -48,6 +49,7 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
         "score_notes": piece.notes,
         "recent_takes": recent,
         "assignment": assignment,
+        "grade": grades_for([request.user], [assignment])[request.user.pk][0] if assignment else None,
     }
     return render(request, "practice/lesson.html", context)
 
