@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "webapp.practice",
     "webapp.composer",
     "webapp.tutor",
+    "webapp.review",
 ]
 
 MIDDLEWARE = [

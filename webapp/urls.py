@@ -13,6 +13,7 @@ urlpatterns = [
     path("practice/", include("webapp.practice.urls")),
     path("composer/", include("webapp.composer.urls")),
     path("tutor/", include("webapp.tutor.urls")),
+    path("review/", include("webapp.review.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:

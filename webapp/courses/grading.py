@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 
 from webapp.accounts.models import User
 from webapp.courses.models import Assignment, Course
+from webapp.spreadsheets import defuse
 
 TEMPO_SLACK = 0.03
 """A take within 3 % below the assignment's tempo still counts (the tempo slider moves in 5 % steps)."""
@@ -165,8 +166,7 @@ def _grade(
 
 
 def _csv_line(cells: list[Any]) -> str:
-    """One CSV line; a text cell that a spreadsheet would run as a formula is quoted with a leading '."""
-    safe = [f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in cells]
+    """One CSV line, formula-like text cells defused."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(safe)
+    csv.writer(buffer).writerow([defuse(c) for c in cells])
     return buffer.getvalue()
