@@ -212,6 +212,14 @@ def test_the_progress_page_and_grade_export(instructor, learner, course, lesson,
     assert table[2] == ["pupil", "", "pupil@example.com", "1", "0.2", "100", "passed"]
 
 
+def test_the_learners_course_list_shows_what_is_left_to_do(learner, instructor, course, assignment) -> None:  # type: ignore[no-untyped-def]
+    page = client_for(learner).get(reverse("courses:list"))
+    assert [g.assignment for g in page.context["to_do"]] == [assignment] and b"Assignments to do" in page.content
+    _finished_take(learner, assignment, _excerpt(assignment))  # passed: no longer to do
+    assert client_for(learner).get(reverse("courses:list")).context["to_do"] == []
+    assert client_for(instructor).get(reverse("courses:list")).context["to_do"] == []  # not enrolled
+
+
 def test_a_course_without_learners_or_assignments_still_exports(instructor) -> None:  # type: ignore[no-untyped-def]
     course = create_course(instructor, "Empty", "")
     export = client_for(instructor).get(reverse("courses:grades_export", args=[course.pk]))

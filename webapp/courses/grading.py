@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from webapp.accounts.models import User
 from webapp.courses.models import Assignment, Course
@@ -127,6 +127,17 @@ def course_progress(course: Course) -> list[LearnerProgress]:
         )
         for u in learners
     ]
+
+
+def open_assignments(learner: User) -> list[Grade]:
+    """The learner's assignments not yet passed, in the courses they joined, soonest due first."""
+    assignments = list(
+        Assignment.objects.filter(course__enrollments__learner=learner)
+        .select_related("lesson__piece", "course")
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )
+    grades = grades_for([learner], assignments)[learner.pk]
+    return [g for g in grades if g.status != PASSED]
 
 
 def assignments_of(course: Course) -> QuerySet[Assignment]:

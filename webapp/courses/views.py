@@ -22,7 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def course_list(request: HttpRequest) -> HttpResponse:
     courses = selectors.courses_for(request.user).select_related("instructor")
-    return render(request, "courses/list.html", {"courses": courses, "join_form": JoinForm()})
+    context = {"courses": courses, "join_form": JoinForm(), "to_do": grading.open_assignments(request.user)}
+    return render(request, "courses/list.html", context)
 
 
 @login_required
