@@ -35,6 +35,27 @@ def join_course(learner: User, class_code: str) -> Course:
     return course
 
 
+def update_course(course: Course, *, title: str, description: str) -> Course:
+    course.title, course.description = title, description
+    course.save(update_fields=["title", "description"])
+    return course
+
+
+def renew_class_code(course: Course) -> str:
+    """A fresh class code (the old one stops working; learners already enrolled stay)."""
+    from webapp.courses.models import new_class_code
+
+    course.class_code = new_class_code()
+    course.save(update_fields=["class_code"])
+    return course.class_code
+
+
+def leave_course(learner: User, course: Course) -> bool:
+    """End ``learner``'s enrolment (they leave, or their instructor removes them); their takes are kept."""
+    deleted, _ = Enrollment.objects.filter(course=course, learner=learner).delete()
+    return bool(deleted)
+
+
 def create_piece(owner: User, parsed: ParsedScore, *, source_name: str, source_bytes: bytes | None) -> Piece:
     """Engrave ``parsed`` and store it with its original file."""
     pages = render_svg_pages(parsed.musicxml)

@@ -53,8 +53,53 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
         "can_manage": can_manage,
         "learner_count": course.enrollments.count(),
         "assignments": list(zip(assignments, mine, strict=True)),
+        "is_enrolled": course.enrollments.filter(learner=request.user).exists(),
     }
     return render(request, "courses/detail.html", context)
+
+
+@login_required
+def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
+    """The instructor's course settings: title and description, the class code, and who is enrolled."""
+    course = _managed_course(request, course_id, "Only the course's instructor can change it.")
+    initial = {"title": course.title, "description": course.description}
+    form = CourseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.update_course(course, **form.cleaned_data)
+        messages.success(request, "Course saved.")
+        return redirect("courses:detail", course_id=course.pk)
+    enrollments = course.enrollments.select_related("learner").order_by("learner__username")
+    context = {"form": form, "course": course, "enrollments": enrollments}
+    return render(request, "courses/edit.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def course_new_code(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _managed_course(request, course_id, "Only the course's instructor can change its class code.")
+    code = services.renew_class_code(course)
+    messages.success(request, f"New class code {code}; the old one no longer admits anyone.")
+    return redirect("courses:edit", course_id=course.pk)
+
+
+@login_required
+@require_POST
+def course_remove_learner(request: HttpRequest, course_id: int, learner_id: int) -> HttpResponse:
+    course = _managed_course(request, course_id, "Only the course's instructor can remove learners.")
+    enrollment = get_object_or_404(course.enrollments.select_related("learner"), learner_id=learner_id)
+    services.leave_course(enrollment.learner, course)
+    messages.success(request, f"{enrollment.learner.username} was removed from the course; their takes are kept.")
+    return redirect("courses:edit", course_id=course.pk)
+
+
+@login_required
+@require_POST
+def course_leave(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _visible_course(request, course_id)
+    if not services.leave_course(request.user, course):
+        raise PermissionDenied("You are not enrolled in this course.")
+    messages.success(request, f"You left {course.title}. Your takes stay in your history.")
+    return redirect("courses:list")
 
 
 @login_required
