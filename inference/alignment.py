@@ -78,11 +78,15 @@ def align_take(
     end = len(groups) if to_measure is None else first_group_of_measure(groups, to_measure + 1)
     if start >= end:
         raise ValueError(f"the score has no notes in measures {from_measure} to {to_measure or 'the end'}")
-    judged = groups[start:end]
-    is_polyphonic = any(len(g.midis) > 1 for g in judged)
+    # The learner may have played on past the excerpt (a live take stops only once the cursor leaves it), so the
+    # take is aligned to the rest of the score and only the excerpt's verdicts are kept.
+    followed = groups[start:]
+    is_polyphonic = any(len(g.midis) > 1 for g in followed)
     played = transcribe(audio, polyphonic=is_polyphonic)
     midi_of = {n.note_id: n.midi for n in notes}
-    verdicts = align_notes(judged, played, tolerances or Tolerances(), tempo_factor=tempo_factor, midi_of=midi_of)
+    verdicts = align_notes(followed, played, tolerances or Tolerances(), tempo_factor=tempo_factor, midi_of=midi_of)
+    excerpt = {note_id for g in groups[start:end] for note_id in g.note_ids}
+    verdicts = [v for v in verdicts if v.note_id in excerpt]
     return TakeAlignment(verdicts, summarise(verdicts, len(audio) / 16_000), played)
 
 

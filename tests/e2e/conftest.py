@@ -9,7 +9,9 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,14 +115,42 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
+@contextmanager
+def browser_page(chromium_path: Path, *, microphone_wav: Path | None = None, height: int = 900) -> Iterator[Any]:
+    """A page of headless Chromium (its fake microphone playing ``microphone_wav``, looped). The page's
+    ``errors`` attribute lists the JavaScript errors it raised."""
+    from playwright.sync_api import sync_playwright
+
+    args = [*CHROMIUM_FLAGS, *([f"--use-file-for-fake-audio-capture={microphone_wav}"] if microphone_wav else [])]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=args)
+        page = browser.new_page(viewport={"width": 1200, "height": height})
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def log_in(page, server: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.context.clear_cookies()
+    page.goto(f"{server}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+
+
+def open_demo_course(page) -> None:  # type: ignore[no-untyped-def]
+    """From the course list, the demo course's own link (its title also appears beside its assignments)."""
+    page.get_by_role("link", name="Etude demo: folk tunes and a chorale", exact=True).click()
+
+
 def log_in_as_learner(page, server: str, lesson: str | None = None) -> None:  # type: ignore[no-untyped-def]
     """Log in as the demo learner; with ``lesson``, open that lesson of the demo course."""
-    page.goto(f"{server}/accounts/login/")
-    page.fill("#id_username", "learner")
-    page.fill("#id_password", "practise-etude")
-    page.click("button[type=submit]")
+    log_in(page, server, "learner", "practise-etude")
     if lesson is not None:
-        page.click("text=Etude demo: folk tunes and a chorale")
+        open_demo_course(page)
         page.locator(".lesson-list a", has_text=lesson).first.click()  # not an assignment of that lesson
         # lesson.js sets "idle" once its modules have loaded and its handlers are attached; a click before
         # that is lost (the cause of the rare "never reached 'listening'" failures).

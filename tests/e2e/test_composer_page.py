@@ -5,20 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import CHROMIUM_FLAGS, log_in_as_learner
+from tests.e2e.conftest import browser_page, log_in_as_learner
 
 pytestmark = pytest.mark.e2e
 
 
 def test_learner_generates_rates_by_keyboard_and_sees_progress(etude_server, chromium_path) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-
+    with browser_page(chromium_path, height=1000) as page:
         log_in_as_learner(page, etude_server)
         page.click("nav >> text=Composer")
         page.select_option("#scale", "minor")
@@ -42,9 +35,8 @@ def test_learner_generates_rates_by_keyboard_and_sees_progress(etude_server, chr
         page.reload()  # the state lives on the server: the page comes back where the learner stopped
         page.wait_for_function("document.body.dataset.composer === 'ready'", timeout=20_000)
         resumed_count = page.get_attribute("#progress-plot", "data-count")
-        browser.close()
 
-    assert not errors, errors
+    assert not page.errors, page.errors
     assert first_id and second_id and first_id != second_id
     assert point_count == 2 and last_title and last_title.endswith(": 10")
     assert summary and "2 ratings" in summary

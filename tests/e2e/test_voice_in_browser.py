@@ -12,7 +12,7 @@ import pytest
 from inference.audio import resample, write_wav
 from inference.speech.synthetic import speak
 from tests.conftest import ARTIFACTS, require_binary
-from tests.e2e.conftest import CHROMIUM_FLAGS, log_in_as_learner
+from tests.e2e.conftest import browser_page, log_in_as_learner
 
 pytestmark = pytest.mark.e2e
 
@@ -20,19 +20,12 @@ WAV_RATE = 44_100
 
 
 def test_a_spoken_tempo_change_moves_the_tempo_slider(etude_server, chromium_path, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
     require_binary("espeak-ng")
     speech = resample(speak("tempo eighty", "en-us", 150), 16_000, WAV_RATE)
     wav = tmp_path / "tempo-eighty.wav"
     silence = np.zeros(int(1.5 * WAV_RATE), dtype=np.float32)
     write_wav(wav, np.concatenate((silence, 4 * speech, silence, silence)), WAV_RATE)  # Chromium loops the file
-    args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=args)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with browser_page(chromium_path, microphone_wav=wav) as page:
         log_in_as_learner(page, etude_server, "Schlaf, Kindlein, schlaf")
         lesson_bpm = page.evaluate("JSON.parse(document.getElementById('lesson-config').textContent).tempo_bpm")
 
@@ -47,9 +40,8 @@ def test_a_spoken_tempo_change_moves_the_tempo_slider(etude_server, chromium_pat
         page.screenshot(path=str(ARTIFACTS / "e2e-voice-command.png"), full_page=True)
         page.click("#start-stop")
         page.wait_for_function("document.body.dataset.state === 'done'", timeout=20_000)
-        browser.close()
 
-    assert not errors, errors
+    assert not page.errors, page.errors
     assert heard[0]["intent"] == {"name": "tempo", "bpm": 80}, heard
     expected = min(150, max(50, round(100 * 80 / lesson_bpm / 5) * 5))  # the slider moves in 5 % steps
     assert abs(slider - expected) <= 5, (slider, expected, lesson_bpm)

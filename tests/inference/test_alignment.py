@@ -152,11 +152,24 @@ def test_each_note_of_a_piano_chord_is_judged(tmp_path: Path) -> None:
 
 
 def test_an_excerpt_is_judged_alone_when_more_was_played() -> None:
-    """A take of bars 1–2 whose learner played on (as a live take does until it stops after the excerpt)."""
+    """A take of bars 1–2 whose learner played on (as a live take does until it stops after the excerpt): the
+    notes played after the excerpt are the score's next notes, not extras or a second try at the excerpt."""
     notes = score()
     excerpt = [n.note_id for n in notes if n.measure <= 2]
     audio, _ = render_notes(notes, timbre="string", seed=7)
     verdicts = align_take(notes, audio, Tolerances(), to_measure=2).verdicts
-    judged = [v for v in verdicts if v.result != "extra"]
     assert 0 < len(excerpt) < len(notes)
-    assert [v.note_id for v in judged] == excerpt and {v.result for v in judged} == {"correct"}
+    assert [v.note_id for v in verdicts] == excerpt and {v.result for v in verdicts} == {"correct"}
+
+
+def test_an_excerpt_is_not_matched_to_its_repeat_played_after_it() -> None:
+    """A tune whose second half repeats its first: the excerpt (the first half) keeps the notes played first."""
+    phrase = [60, 62, 64, 65, 67, 65, 64, 62]
+    notes = make_melody(phrase + phrase, [1.0] * 16, bpm=100)
+    first_half = {n.note_id for n in notes[:8]}
+    last_bar = notes[7].measure
+    assert notes[8].measure > last_bar
+    audio, onsets = render_notes(notes, timbre="string", seed=3)
+    verdicts = align_take(notes, audio, Tolerances(), to_measure=last_bar).verdicts
+    assert {v.note_id for v in verdicts} == first_half and {v.result for v in verdicts} == {"correct"}
+    assert all(abs((v.detected_s or 0) - onsets[i]) < 0.1 for i, v in enumerate(verdicts))
