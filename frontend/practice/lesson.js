@@ -18,6 +18,7 @@ const ANNOUNCE_INTERVAL_MS = 4000;
 const SILENCE_PEAK = 0.001; // −60 dBFS
 const SILENCE_WARNING_MS = 4000;
 const TEMPO_KEY_STEP = 5;
+const PREROLL_FRAMES = 75; // the last 1.5 s heard while the take starts is sent first (under the 2 s burst limit)
 
 const $ = (id) => document.getElementById(id);
 
@@ -129,7 +130,7 @@ async function start() {
     return;
   }
   const attempt = ++attempts;
-  take = { attempt, measure, timers: [], hasSummary: false, hasSaved: false, isStarted: false };
+  take = { attempt, measure, timers: [], hasSummary: false, hasSaved: false, isStarted: false, preroll: [] };
   resetCounters();
   scoreView.clearMarks();
   ui.results.hidden = true;
@@ -199,11 +200,18 @@ function onStarted() {
   take.isStarted = true;
   take.lastSoundAt = performance.now();
   setState("listening");
+  // A learner who starts playing before "Listening" shows loses nothing of the last 1.5 s.
+  take.preroll.splice(0).forEach((buffer) => take.socket?.sendFrame(buffer));
   setStatus(`Listening — play from bar ${take.measure}.`);
   showStartMeasure();
 }
 
 function onFrame(buffer) {
+  if (state() === "starting" && take) {
+    take.preroll.push(buffer);
+    if (take.preroll.length > PREROLL_FRAMES) take.preroll.shift();
+    return;
+  }
   if (state() !== "listening" || !take?.socket) return;
   take.socket.sendFrame(buffer);
   etude.framesSent = take.socket.framesSent;
