@@ -30,6 +30,20 @@ TRANSPOSITIONS = [
 """Sounding minus written pitch in semitones, as ``Tolerances.transpose_semitones``."""
 
 
+def cents_field(help_text: str) -> forms.FloatField:
+    """How far off pitch a note may be and still be right (``Tolerances.cents_tolerance``)."""
+    return forms.FloatField(
+        required=False, min_value=5, max_value=600, label="Pitch tolerance (cents)", help_text=help_text
+    )
+
+
+def timing_field(help_text: str) -> forms.FloatField:
+    """How far from the beat a note may be and still be on time (``Tolerances.timing_window_ms``)."""
+    return forms.FloatField(
+        required=False, min_value=20, max_value=2000, label="Timing window (ms)", help_text=help_text
+    )
+
+
 class LessonSettingsForm(forms.Form):
     """What an instructor may change about a lesson after creating it (everything but the score)."""
 
@@ -49,16 +63,8 @@ class LessonSettingsForm(forms.Form):
     )
 
     # How strictly takes are judged (inference.feedback.Tolerances); empty fields keep the defaults.
-    cents_tolerance = forms.FloatField(
-        required=False, min_value=5, max_value=600, label="Pitch tolerance (cents)", help_text="Empty: 50 cents."
-    )
-    timing_window_ms = forms.FloatField(
-        required=False,
-        min_value=20,
-        max_value=2000,
-        label="Timing window (ms)",
-        help_text="Notes further than this from the beat are early or late. Empty: 150 ms.",
-    )
+    cents_tolerance = cents_field("Empty: 50 cents.")
+    timing_window_ms = timing_field("Notes further than this from the beat are early or late. Empty: 150 ms.")
     a4_hz = forms.FloatField(
         required=False, min_value=400, max_value=480, label="Reference pitch A4 (Hz)", help_text="Empty: 440 Hz."
     )
@@ -148,12 +154,8 @@ class AssignmentForm(forms.Form):
         help_text="Empty: no due date. Takes after it still count, marked late.",
     )
     pass_percent = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark (% of notes correct)")
-    cents_tolerance = forms.FloatField(
-        required=False, min_value=5, max_value=600, label="Pitch tolerance (cents)", help_text="Empty: the lesson's."
-    )
-    timing_window_ms = forms.FloatField(
-        required=False, min_value=20, max_value=2000, label="Timing window (ms)", help_text="Empty: the lesson's."
-    )
+    cents_tolerance = cents_field("Empty: the lesson's.")
+    timing_window_ms = timing_field("Empty: the lesson's.")
 
     TOLERANCE_FIELDS = ("cents_tolerance", "timing_window_ms")
 
