@@ -55,51 +55,40 @@ def can_review(user: User) -> bool:
 # -- the filtered records ----------------------------------------------------------------------------------
 
 
-def takes_for_review(filters: ReviewFilters) -> QuerySet[Take]:
-    takes = Take.objects.filter(filters.created())
+def _filtered(records: QuerySet[Any], filters: ReviewFilters, *, course: Q, learner: str) -> QuerySet[Any]:
+    """``records`` created within the filters' dates, narrowed by ``course`` (a Q for the chosen course) and by
+    the ``learner`` field when those filters are set."""
+    records = records.filter(filters.created())
     if filters.course is not None:
-        takes = takes.filter(lesson__course=filters.course)
+        records = records.filter(course)
     if filters.learner is not None:
-        takes = takes.filter(user=filters.learner)
-    return takes
+        records = records.filter(**{learner: filters.learner})
+    return records
+
+
+def takes_for_review(filters: ReviewFilters) -> QuerySet[Take]:
+    return _filtered(Take.objects.all(), filters, course=Q(lesson__course=filters.course), learner="user")
 
 
 def decisions_for_review(filters: ReviewFilters) -> QuerySet[Decision]:
-    decisions = Decision.objects.filter(filters.created())
-    if filters.course is not None:
-        decisions = decisions.filter(course=filters.course)
-    if filters.learner is not None:
-        decisions = decisions.filter(learner=filters.learner)
-    return decisions
+    return _filtered(Decision.objects.all(), filters, course=Q(course=filters.course), learner="learner")
 
 
 def take_ratings_for_review(filters: ReviewFilters) -> QuerySet[TakeRating]:
-    ratings = TakeRating.objects.filter(filters.created())
-    if filters.course is not None:
-        ratings = ratings.filter(take__lesson__course=filters.course)
-    if filters.learner is not None:
-        ratings = ratings.filter(learner=filters.learner)
-    return ratings
+    course = Q(take__lesson__course=filters.course)
+    return _filtered(TakeRating.objects.all(), filters, course=course, learner="learner")
 
 
 def composer_ratings_for_review(filters: ReviewFilters) -> QuerySet[Rating]:
     """Melody ratings. The composer belongs to no course: with a course chosen, those of its learners."""
-    ratings = Rating.objects.filter(filters.created())
-    if filters.course is not None:
-        learners = Enrollment.objects.filter(course=filters.course).values("learner_id")
-        ratings = ratings.filter(melody__episode__session__user_id__in=learners)
-    if filters.learner is not None:
-        ratings = ratings.filter(melody__episode__session__user=filters.learner)
-    return ratings
+    learners = Enrollment.objects.filter(course=filters.course).values("learner_id")
+    course = Q(melody__episode__session__user_id__in=learners)
+    return _filtered(Rating.objects.all(), filters, course=course, learner="melody__episode__session__user")
 
 
 def voice_commands_for_review(filters: ReviewFilters) -> QuerySet[VoiceCommand]:
-    commands = VoiceCommand.objects.filter(filters.created())
-    if filters.course is not None:
-        commands = commands.filter(lesson__course=filters.course)
-    if filters.learner is not None:
-        commands = commands.filter(user=filters.learner)
-    return commands
+    course = Q(lesson__course=filters.course)
+    return _filtered(VoiceCommand.objects.all(), filters, course=course, learner="user")
 
 
 # -- the dashboard's sections ------------------------------------------------------------------------------
