@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django import db
 from django.conf import settings
 from django.http.request import validate_host
 from django.urls import reverse
@@ -185,7 +186,12 @@ class PracticeConsumer(AsyncWebsocketConsumer):
             sample_rate=self.limits.sample_rate,
             reason=reason,
             is_complete=is_complete,
+            realign=False,
         )
+        if take.audio:
+            # With eager Celery this aligns the take before "saved" (the page then links to final verdicts). It
+            # runs outside the one thread every socket's database calls share, so other takes are not held up.
+            await database_sync_to_async(_realign, thread_sensitive=False)(take.pk, take.duration_s)
         await self._send({"type": "summary", **summary})
         await self._send({"type": "saved", "take_id": take.pk, "take_url": reverse("practice:take", args=[take.pk])})
         await self.close(code=1000)
@@ -232,6 +238,14 @@ def _load_open_take(user: Any, take_id: int) -> Take | None:
 @database_sync_to_async
 def _check_options(take: Take, tempo_factor: Any, from_measure: Any) -> tuple[float, int]:
     return services.check_take_options(take.lesson, tempo_factor, from_measure, take.to_measure)
+
+
+def _realign(take_id: int, duration_s: float) -> None:
+    """``services.realign_saved_take`` in a thread of its own, whose database connection closes after it."""
+    try:
+        services.realign_saved_take(take_id, duration_s)
+    finally:
+        db.connections.close_all()
 
 
 @database_sync_to_async

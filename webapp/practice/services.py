@@ -124,8 +124,11 @@ def finish_take(
     sample_rate: int,
     reason: str,
     is_complete: bool,
+    realign: bool = True,
 ) -> Take:
-    """Close a take. Final verdicts (when the engine produced them) replace the live ones."""
+    """Close a take. Final verdicts (when the engine produced them) replace the live ones. With ``realign`` the
+    offline alignment is scheduled once this commits; the practice socket passes False and calls
+    ``realign_saved_take`` itself, off the thread that all sockets share for the database."""
     if verdicts is not None:
         take.note_results.all().delete()
         NoteResult.objects.bulk_create([_note_result(take, v) for v in verdicts])
@@ -139,9 +142,9 @@ def finish_take(
         take.audio.save(f"take-{take.pk}.wav", ContentFile(pcm16_to_wav(pcm16, sample_rate)), save=False)
     take.verdict_source = VerdictSource.LIVE
     take.save()
-    if pcm16 and settings.ETUDE_REALIGN_TAKES:
+    if pcm16 and realign and settings.ETUDE_REALIGN_TAKES:
         duration = len(pcm16) / 2 / sample_rate
-        transaction.on_commit(lambda: _schedule_safely(take.pk, duration))
+        transaction.on_commit(lambda: realign_saved_take(take.pk, duration))
     return take
 
 
@@ -159,7 +162,10 @@ def schedule_realign(take_id: int, *, duration_s: float) -> None:
         threading.Thread(target=tasks.realign_take.apply, args=((take_id,),), daemon=True).start()
 
 
-def _schedule_safely(take_id: int, duration_s: float) -> None:
+def realign_saved_take(take_id: int, duration_s: float) -> None:
+    """Schedule (with eager Celery: run) the offline alignment of a saved take; never raises."""
+    if not settings.ETUDE_REALIGN_TAKES:
+        return
     try:
         schedule_realign(take_id, duration_s=duration_s)
     except Exception:  # a broker outage must not lose the take that was just saved
