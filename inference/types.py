@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SAMPLE_RATE = 16_000
 """Every audio path inside ``inference`` works on mono float32 at this rate."""
@@ -107,6 +110,9 @@ class PitchFrame:
     phase_jump: float = 0.0
     """0..1 how much the partials' phases broke from their steady advance: a re-attack of the same pitch
     (a bow change, a tongued repeat) that hardly changes the level still restarts the phases."""
+    power: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """One-sided power spectrum of the newest 512 samples (Hann window) where the tracker computes one: a
+    follower that knows which pitches to expect looks for their harmonics in it."""
 
 
 @dataclass

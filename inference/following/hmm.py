@@ -6,10 +6,12 @@ of states around the current estimate. Transitions are explicit-duration-like: e
 posterior-expected time already spent in it, and the chance of moving on rises as that time reaches the
 note's written duration at the current tempo estimate (a semi-Markov approximation). Detected onsets boost
 the move (so repeated pitches advance), silence holds the position (rests and pauses), a small skip and
-back probability let it recover from skipped notes. Observations are YIN pitch likelihoods with an octave
-tolerance and a floor, so wrong notes do not derail it. Far jumps (a restart from an earlier bar, skipped bars,
-a repeat) leave the band: when recent notes stop matching the score near the cursor, the last few notes are
-searched for in the whole score (``relocate.Relocator``) and the belief is re-seeded where they occur.
+back probability let it recover from skipped notes. The note after the cursor is also looked for in the
+spectrum (``salience``): its own harmonics rising count as an onset before the pitch tracker is sure.
+Observations are YIN pitch likelihoods with an octave tolerance and a floor, so wrong notes do not derail it.
+Far jumps (a restart from an earlier bar, skipped bars, a repeat) leave the band: when recent notes stop
+matching the score near the cursor, the last few notes are searched for in the whole score
+(``relocate.Relocator``) and the belief is re-seeded where they occur.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import numpy as np
 from inference.following.hmm_config import HMMConfig
 from inference.following.onsets import OnsetGroup, groups_to_follow, shares_pitch
 from inference.following.relocate import NoteHistory, Relocator
+from inference.following.salience import NextNoteSalience
+from inference.pitch.onsets import BandFluxOnsets
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
 
@@ -72,6 +76,7 @@ class NoteHMMFollower:
         self._a4_hz = a4_hz
         self.history = NoteHistory(a4_hz=a4_hz)
         self._relocator = Relocator(self.groups, transpose_semitones)
+        self._salience = NextNoteSalience(n_fft=BandFluxOnsets.SPECTRUM_SIZE, a4_hz=a4_hz)
         self._alpha = np.zeros(n_groups)
         self._elapsed = np.zeros(n_groups)
         self.last_pitch: PitchFrame | None = None
@@ -100,6 +105,7 @@ class NoteHMMFollower:
         self._glitch_hops = 0
         self._settling_hops = 0
         self.history.reset()
+        self._salience.reset()
         self.tracker.reset()
         self.last_pitch = None
 
@@ -147,6 +153,17 @@ class NoteHMMFollower:
                 return True
         self._held_midi, self._glitch_hops = midi, 0
         return False
+
+    def _next_note_onset(self, pitch: PitchFrame, here: int) -> float:
+        """0..1 onset of the note after ``here`` from its own harmonics rising once they hold a fair share of the
+        power (``salience``); 0 for a repeat, which has no harmonic of its own."""
+        cfg = self.config
+        if pitch.power is None or here + 1 >= len(self.groups) or self._repeats[here]:
+            return 0.0
+        salience = self._salience(pitch.power, float(self._pitches[here, 0]), float(self._pitches[here + 1, 0]))
+        if salience.share < cfg.salience_min_share:
+            return 0.0
+        return min(1.0, cfg.salience_onset_weight * float(np.clip(salience.rise_db / cfg.salience_rise_db, 0.0, 1.0)))
 
     # -- far jumps --------------------------------------------------------------------------------------
 
@@ -202,11 +219,14 @@ class NoteHMMFollower:
             overdue = np.clip((ratio - cfg.overdue_from) / cfg.overdue_width, 0.0, 1.0)
             gate = cfg.repeat_gate + (1.0 - cfg.repeat_gate) * overdue
             hazard = np.where(repeats, hazard * gate, hazard)
-            ready = np.clip((ratio - 0.4) / 0.3, 0.0, 1.0)
+            ready = np.clip((ratio - np.where(repeats, cfg.repeat_ready_from, 0.4)) / 0.3, 0.0, 1.0)
             dipped = min(self._recent_rms) < cfg.dip_share * max(self._recent_rms)
             weight = cfg.dipped_onset if dipped else cfg.undipped_onset
             reattack = max(weight * pitch.onset, cfg.phase_jump_weight * pitch.phase_jump)
             onset = np.where(repeats, min(1.0, reattack), pitch.onset)
+            here = max(self._reported, self.start_index)
+            if lo <= here < hi:
+                onset[here - lo] = max(onset[here - lo], self._next_note_onset(pitch, here))
             hazard = 1.0 - (1.0 - hazard) * (1.0 - cfg.onset_boost * onset * ready)
         else:
             hazard = np.minimum(hazard, cfg.hazard_silent)

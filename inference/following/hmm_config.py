@@ -25,6 +25,10 @@ class HMMConfig:
     overdue_width: float = 0.15
     """...until the note is overdue: from ``overdue_from`` times its expected length the gate opens, fully
     ``overdue_width`` later (a re-attack too soft to hear is still played)."""
+    repeat_ready_from: float = 0.5
+    """An onset moves on to a repeat of the sounding pitch only once the note has sounded this share of its
+    expected length (0.4 for other notes): a violin's swell mid-note reads as an onset, and a repeat has no
+    change of pitch to contradict it."""
     skip_share: float = 0.04
     back_prob: float = 1e-4
     start_hazard: float = 0.3
@@ -81,3 +85,10 @@ class HMMConfig:
     """Also search when the filter's belief lies beyond the cursor's reach, even if recent notes match near it."""
     relocate_after_misses: int = 2
     """Search the whole score once this many of the last 4 notes do not match near the cursor."""
+    salience_onset_weight: float = 0.6
+    """Weight, as an onset for moving on from the cursor's note, of a rise of the next note's own harmonics
+    (``salience.NextNoteSalience``): a violin's new note shows in its partials ~50 ms before YIN is sure of it."""
+    salience_rise_db: float = 6.0
+    """A rise of this many dB over the last 3 hops counts fully."""
+    salience_min_share: float = 0.2
+    """The rise counts only once the next note's own harmonics hold this share of the two notes' power."""

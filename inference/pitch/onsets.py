@@ -41,12 +41,15 @@ class BandFluxOnsets:
         self._recent_radians: deque[float] = deque(maxlen=self.PHASE_STEADY_HOPS)
         self.phase_jump = 0.0
         """After each call: 0..1 phase deviation of the strong partials (see ``_phase_jump``)."""
+        self.power = np.zeros(self.SPECTRUM_SIZE // 2 + 1)
+        """After each call: the power spectrum of the newest ``SPECTRUM_SIZE`` samples (Hann window)."""
 
     def __call__(self, newest: np.ndarray) -> float:
         segment = newest[-self.SPECTRUM_SIZE :] * self._window
         spectrum = np.fft.rfft(segment, self.SPECTRUM_SIZE)
         power = np.abs(spectrum) ** 2
         power[self._low_bins] = 0.0
+        self.power = power
         self.phase_jump = self._phase_jump(spectrum, power)
         bands = np.bincount(self._band_of_bin, weights=power, minlength=self.N_BANDS)
         bands_db = 10.0 * np.log10(bands + 1e-9)

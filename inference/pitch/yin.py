@@ -80,6 +80,7 @@ class YinTracker:
             rms=rms,
             onset=max(energy_onset, jump_onset),
             phase_jump=self._onsets.phase_jump,
+            power=self._onsets.power,
         )
 
     def _time_for(self, n: int) -> float:

@@ -230,6 +230,17 @@ def test_a_decaying_tail_is_silence_not_a_new_note() -> None:
     assert again[-1].note_index == 1  # the next real note is still reached at once
 
 
+def test_an_onset_early_in_a_note_does_not_move_on_to_a_repeat_of_it() -> None:
+    """A swell of a bowed note a little past its middle (an onset without a dip) is no re-attack yet; the same
+    onset near the note's end is."""
+    notes = make_melody([69, 69, 71, 72], [2, 2, 2, 2], bpm=120)  # 1 s, 50 hops each
+    swell = [(69.0, 0.6, 1.0)] * 3 + [(69.0, 0.6, 0.0)] * 6
+    for held_hops, reached in ((28, 0), (46, 1)):
+        held = [(69.0, 0.4, 1.0 if k < 2 else 0.0) for k in range(held_hops)]
+        positions = _held_then(make_follower("hmm", notes), held + swell)
+        assert max(p.note_index for p in positions) == reached, held_hops
+
+
 def test_a_cursor_left_outside_the_band_is_no_error() -> None:
     """The band follows the filter's belief, which may run more than a band's width past the reported cursor
     (the cursor moves at most three notes per hop; seen on a benchmark take with wrong notes): the next hop
