@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTIFACTS, ROOT
+from webapp.practice.loadserver import drop_database, free_port, fresh_database_url
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_FLAGS = [
@@ -32,41 +33,11 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _fresh_database_url(tmp: Path) -> str:
-    """A database of its own: a new Postgres database when DATABASE_URL points at Postgres, else SQLite."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{tmp / 'e2e.sqlite3'}"
-    import psycopg
-
-    name = f"etude_e2e_{uuid.uuid4().hex[:8]}"
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}"
-
-
-def _drop_database(url: str) -> None:
-    if not url.startswith("postgres"):
-        return
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def etude_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app as `make run` serves it, on a free port, with the demo course seeded."""
     tmp = tmp_path_factory.mktemp("e2e-server")
-    database_url = _fresh_database_url(tmp)
+    database_url = fresh_database_url(tmp, "etude_e2e")
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -76,7 +47,7 @@ def etude_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     for command in (["migrate", "--noinput"], ["seed_demo"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     log = (tmp / "daphne.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"],
@@ -100,7 +71,7 @@ def etude_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.wait(timeout=10)
     log.close()
     (ARTIFACTS / "e2e-daphne.log").write_text((tmp / "daphne.log").read_text())
-    _drop_database(database_url)
+    drop_database(database_url)
 
 
 @pytest.fixture(scope="session")
