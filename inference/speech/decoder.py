@@ -126,9 +126,13 @@ class WhisperDecoder:
             kv = memory @ layer.cross_kv[0] + layer.cross_kv[1]
             k, v = np.split(kv, 2, axis=-1)
             cross.append((self._split(k), self._split(v)))
+        return self.restart(DecoderState([], [], cross, 0), prompt)
+
+    def restart(self, state: DecoderState, prompt: list[int]) -> tuple[DecoderState, np.ndarray]:
+        """Feed another ``prompt`` for the utterance of ``state`` (its cross-attention keys/values are reused)."""
         empty = np.zeros((1, self.heads, 0, self.embeddings.shape[1] // self.heads), dtype=np.float32)
-        state = DecoderState([empty] * len(self.layers), [empty] * len(self.layers), cross, 0)
-        return self.step(state, np.asarray([prompt], dtype=np.int64))
+        fresh = DecoderState([empty] * len(self.layers), [empty] * len(self.layers), state.cross, 0)
+        return self.step(fresh, np.asarray([prompt], dtype=np.int64))
 
     def step(
         self, state: DecoderState, tokens: np.ndarray, every_position: bool = False

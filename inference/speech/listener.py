@@ -8,11 +8,15 @@ speech pauses (speculatively, so decoding overlaps the closing silence) and its 
 A recogniser with ``open_stream`` (the default's pocketsphinx) is fed the segment while it is open, in the
 same decode thread, so its answer is ready when the speech pauses.
 
+Over music Silero's recurrent state holds "speech" for up to half a second after the voice stops; a pause that
+only ``RecentSpeechVad`` (the model restarted on the last few windows) hears may start the speculative decode
+and close a segment whose decode holds a command, never close one by itself.
+
 Gates against taking playing for a command (each measured in ``inference.bench.speech``): the VAD must hold
-for ``min_speech_s`` of speech-like windows; the recogniser's no-speech estimate and mean token probability
-must pass (the latter is waived for a command a second recogniser confirmed); and the parser must account
-for most of the words. What fails only the last gate is answered
-with a polite ``unknown`` event; what fails the others was not speech and gets no event at all.
+for ``min_speech_s`` of speech-like windows (``min_short_command_s`` for a command both recognisers hear);
+the recogniser's no-speech estimate and mean token probability must pass (the latter is waived for a command
+a second recogniser confirmed); and the parser must account for most of the words. What fails only the last
+gate is answered with a polite ``unknown`` event; what fails the others was not speech and gets no event at all.
 Push-to-talk bypasses the VAD: everything between key-down and key-up is one utterance, always answered.
 """
 
@@ -22,75 +26,24 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from inference.speech.decoding import decode_executor, result_or_none, run_job
 from inference.speech.intents import UNKNOWN, Intent, describe, normalise, parse
-from inference.speech.numbers import is_complete_number
+from inference.speech.listener_config import TEEN_STEMS, ListenerConfig
+from inference.speech.listener_segment import PendingDecode, Segment
 from inference.speech.recognizer import Recognizer, Transcript, get_recognizer
-from inference.speech.vad import VAD_WINDOW, SileroVad
+from inference.speech.vad import VAD_WINDOW, RecentSpeechVad, SileroVad
 from inference.types import SAMPLE_RATE
+
+__all__ = ["CommandListener", "ListenerConfig", "command_event"]
 
 DIDNT_CATCH = "Sorry, I didn't catch that."
 STREAM_FEED_WINDOWS = 8
 """VAD windows (256 ms) of an open segment handed to the recogniser's stream at a time."""
 
-
-@dataclass(frozen=True)
-class ListenerConfig:
-    """Thresholds of the command listener (defaults measured in docs/speech.md)."""
-
-    engine: str = "whisper"
-    speech_threshold: float = 0.5
-    """VAD probability that opens (or continues) speech."""
-    min_speech_s: float = 0.3
-    """Seconds of speech windows a segment needs, or it is dropped (coughs, a breath, a bowed note)."""
-    end_silence_s: float = 0.19
-    """Non-speech that closes a segment (six 32 ms VAD windows); pauses between words are shorter."""
-    early_close_s: float = 0.1
-    """A pause after which a segment closes at once if its speculative decode already holds a complete command
-    that no further word could change ("metronome on", "bar twelve"); "bar six" waits the full
-    ``end_silence_s`` of non-speech, since "bar six…teen" may follow."""
-    pre_roll_s: float = 0.25
-    max_segment_s: float = 8.0
-    min_confidence: float = 0.2
-    """Mean token probability below which a hands-free segment is not treated as speech."""
-    max_no_speech: float = 0.5
-    max_pending: int = 4
-    """Segments of one listener waiting to be decoded; more are dropped (the learner is told)."""
-
-
-@dataclass
-class _Segment:
-    start_t: float
-    chunks: list[np.ndarray] = field(default_factory=list)
-    speech_windows: int = 0
-    is_push_to_talk: bool = False
-    speculative: Future[Transcript] | None = None
-    speculative_t: float = 0.0
-    stream: Future[Any] | None = None
-    """The recogniser's stream for this utterance (pocketsphinx decoding while the learner speaks), if any."""
-    fed: int = 0
-    """Chunks already sent to ``stream``."""
-
-    @property
-    def n_samples(self) -> int:
-        return sum(len(c) for c in self.chunks)
-
-    def audio(self) -> np.ndarray:
-        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.float32)
-
-
-@dataclass
-class _Pending:
-    segment: _Segment
-    future: Future[Transcript]
-    end_t: float
-    decode_started_t: float
-    """Audio time at which decoding of this segment's audio began (speculative start or close)."""
 
 
 class CommandListener:
@@ -107,14 +60,16 @@ class CommandListener:
         self._recognizer = recognizer
         self._background = background
         self._vad = SileroVad()
+        self._recent_vad = RecentSpeechVad()
         self._buffer = np.zeros(0, dtype=np.float32)
         self._history: deque[np.ndarray] = deque(
             maxlen=max(1, round(self.config.pre_roll_s * SAMPLE_RATE / VAD_WINDOW))
         )
-        self._segment: _Segment | None = None
+        self._segment: Segment | None = None
         self._silent_windows = 0
+        self._pause_windows = 0
         self._masked_windows = 0
-        self._pending: list[_Pending] = []
+        self._pending: list[PendingDecode] = []
         self._samples = 0
         self._windows = 0
         self._is_push_to_talk = False
@@ -165,7 +120,7 @@ class CommandListener:
         if is_down and not self._is_push_to_talk:
             self._is_push_to_talk = True
             if self._segment is None:
-                self._segment = _Segment(start_t=self.t, chunks=list(self._history))
+                self._segment = Segment(start_t=self.t, chunks=list(self._history))
                 self._open_stream(self._segment)
             self._segment.is_push_to_talk = True
         elif not is_down and self._is_push_to_talk:
@@ -186,6 +141,7 @@ class CommandListener:
 
     def reset(self) -> None:
         self._vad.reset()
+        self._recent_vad.reset()
         if self._segment is not None:
             self._finish_stream(self._segment)
         self._segment = None
@@ -212,11 +168,12 @@ class CommandListener:
         if segment is None:
             if is_speech:
                 self._start_loading()
-                self._segment = segment = _Segment(
+                self._segment = segment = Segment(
                     start_t=self._now - VAD_WINDOW / SAMPLE_RATE, chunks=list(self._history)
                 )
                 self._open_stream(segment)
-                self._silent_windows = 0
+                self._silent_windows = self._pause_windows = 0
+                self._recent_vad.reset()
             else:
                 self._history.append(window)
                 return
@@ -225,19 +182,48 @@ class CommandListener:
             self._feed_stream(segment)
         if segment.is_push_to_talk:
             return
+        is_pause = self._is_pause(window, prob)
         if is_speech:
             segment.speech_windows += 1
             self._silent_windows = 0
-            segment.speculative = None
         else:
             self._silent_windows += 1
-            if self._silent_windows == 1 and self._is_long_enough(segment):
+        if is_pause:
+            self._pause_windows += 1
+            if self._is_long_enough(segment) and (
+                (self._pause_windows == 1 and not is_speech)
+                or (self._pause_windows == 2 and segment.speculative is None)
+                or (self._silent_windows == 1 and not self._holds_command(segment))
+            ):
                 self._speculate(segment)
+        else:
+            self._pause_windows = 0
+            segment.speculative = None
+        self._close_if_over(segment, is_speech)
+
+    def _is_pause(self, window: np.ndarray, prob: float) -> bool:
+        """Silero hears no speech, or the recent windows alone hear none and Silero has left its in-speech
+        certainty (over music its state holds "speech" long after the voice stopped)."""
+        recent = self._recent_vad(window)
+        return prob < self.config.speech_threshold or (
+            recent is not None
+            and recent < self.config.recent_pause_threshold
+            and prob < self.config.held_speech_ceiling
+        )
+
+    def _close_if_over(self, segment: Segment, is_speech: bool) -> None:
+        """Close at the pause a decoded command needs, after ``end_silence_s`` of Silero's non-speech (unless
+        the decode asks for a longer wait), or at ``max_segment_s``."""
         closing_windows = self.config.end_silence_s * SAMPLE_RATE / VAD_WINDOW
-        if self._silent_windows >= closing_windows or segment.n_samples >= self.config.max_segment_s * SAMPLE_RATE:
+        needed_s = self._pause_needed_s(segment)
+        if segment.n_samples >= self.config.max_segment_s * SAMPLE_RATE:
             self._close_segment()
-        elif self._is_finished_command(segment):
-            self._masked_windows = max(0, round(closing_windows - self._silent_windows))
+        elif needed_s is not None and self._pause_windows * VAD_WINDOW >= needed_s * SAMPLE_RATE:
+            self._masked_windows = max(0, round(closing_windows - self._pause_windows))
+            if is_speech:  # only the recent windows said the speech is over: forget the long-held state
+                self._vad.reset()
+            self._close_segment()
+        elif self._silent_windows >= closing_windows and (needed_s is None or needed_s <= self.config.end_silence_s):
             self._close_segment()
 
     def _start_loading(self) -> None:
@@ -246,30 +232,53 @@ class CommandListener:
             self._is_loading = True
             decode_executor().submit(get_recognizer, self.config.engine)
 
-    def _is_long_enough(self, segment: _Segment) -> bool:
-        return segment.is_push_to_talk or segment.speech_windows * VAD_WINDOW >= self.config.min_speech_s * SAMPLE_RATE
+    def _is_long_enough(self, segment: Segment) -> bool:
+        """Long enough to decode: ``min_short_command_s`` of speech (a shorter segment is never a command)."""
+        return (
+            segment.is_push_to_talk
+            or segment.speech_windows * VAD_WINDOW >= self.config.min_short_command_s * SAMPLE_RATE
+        )
 
-    def _is_finished_command(self, segment: _Segment) -> bool:
-        """Early close: enough silence, and the speculative decode is done and holds a complete command."""
+    def _is_short(self, segment: Segment) -> bool:
+        """Under ``min_speech_s``: taken only as a command both recognisers heard, else silently dropped."""
+        return (
+            not segment.is_push_to_talk and segment.speech_windows * VAD_WINDOW < self.config.min_speech_s * SAMPLE_RATE
+        )
+
+    def _holds_command(self, segment: Segment) -> bool:
+        """The speculative decode is still running or heard a command. One started at a pause only the recent
+        windows heard may have cut the last word short: when Silero's own pause follows, it is decoded again."""
         future = segment.speculative
         if future is None or not future.done() or future.exception() is not None:
-            return False
-        if self._silent_windows * VAD_WINDOW < self.config.early_close_s * SAMPLE_RATE:
-            return False
+            return future is not None and not future.done()
+        transcript = future.result()
+        return not transcript.is_rejected and parse(transcript.text).is_command
+
+    def _pause_needed_s(self, segment: Segment) -> float | None:
+        """The pause after which the segment closes, if its speculative decode is done and holds a command:
+        ``early_close_s``, or ``teen_wait_s`` when it ends in a number that is the first half of a "-teen"
+        ("bar six", and "…teen" may follow after the pause some voices make inside the word). None otherwise
+        (``end_silence_s`` of Silero's own non-speech closes it). The pause may be one only the recent windows
+        hear (over music)."""
+        future = segment.speculative
+        if future is None or not future.done() or future.exception() is not None:
+            return None
         transcript = future.result()
         words = normalise(transcript.text)
-        if transcript.is_rejected or not words or (words[-1].isdigit() and not is_complete_number(int(words[-1]))):
-            return False
-        return parse(transcript.text).is_command
+        if transcript.is_rejected or not words or not parse(transcript.text).is_command:
+            return None
+        if words[-1].isdigit() and int(words[-1]) % 100 in TEEN_STEMS:
+            return self.config.teen_wait_s
+        return self.config.early_close_s
 
-    def _speculate(self, segment: _Segment) -> None:
-        """Start decoding at the first pause: if no more speech comes, the result is ready sooner."""
+    def _speculate(self, segment: Segment) -> None:
+        """Start decoding at a pause: if no more speech comes, the result is ready sooner."""
         segment.speculative = self._submit(segment)
         segment.speculative_t = self._now
 
     def _close_segment(self) -> None:
         segment, self._segment = self._segment, None
-        self._silent_windows = 0
+        self._silent_windows = self._pause_windows = 0
         self._history.clear()
         if segment is None:
             return
@@ -281,12 +290,12 @@ class CommandListener:
         else:
             future, started = self._submit(segment), self._now
         self._finish_stream(segment)
-        self._pending.append(_Pending(segment, future, end_t=self._now, decode_started_t=started))
+        self._pending.append(PendingDecode(segment, future, end_t=self._now, decode_started_t=started))
 
     def _run(self, job: Callable[[], Any]) -> Future[Any]:
         return run_job(job, background=self._background)
 
-    def _submit(self, segment: _Segment) -> Future[Transcript]:
+    def _submit(self, segment: Segment) -> Future[Transcript]:
         """Decode the segment's audio so far (its stream, fed up to here, gives the second opinion)."""
         self._feed_stream(segment)
         audio, stream = segment.audio(), segment.stream
@@ -301,14 +310,14 @@ class CommandListener:
 
     # -- the recogniser's stream (decoding while the learner speaks) -------------------------------------
 
-    def _open_stream(self, segment: _Segment) -> None:
+    def _open_stream(self, segment: Segment) -> None:
         def open_stream() -> Any:
             opener = getattr(self.recognizer, "open_stream", None)
             return opener() if opener is not None else None
 
         segment.stream = self._run(open_stream)
 
-    def _feed_stream(self, segment: _Segment) -> None:
+    def _feed_stream(self, segment: Segment) -> None:
         if segment.stream is None or segment.fed >= len(segment.chunks):
             return
         audio, stream = np.concatenate(segment.chunks[segment.fed :]), segment.stream
@@ -321,7 +330,7 @@ class CommandListener:
 
         self._run(feed)
 
-    def _finish_stream(self, segment: _Segment) -> None:
+    def _finish_stream(self, segment: Segment) -> None:
         """Queued after the segment's last decode: the stream's decoder goes back to the pool."""
         stream, segment.stream = segment.stream, None
         if stream is None:
@@ -339,7 +348,7 @@ class CommandListener:
     def _collect(self, *, wait: bool, timeout_s: float = 10.0) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout_s
-        still: list[_Pending] = []
+        still: list[PendingDecode] = []
         for pending in self._pending:
             if not pending.future.done() and wait:
                 try:
@@ -355,13 +364,17 @@ class CommandListener:
         self._pending = still
         return events
 
-    def _event(self, pending: _Pending) -> dict[str, Any] | None:
+    def _event(self, pending: PendingDecode) -> dict[str, Any] | None:
         is_ptt = pending.segment.is_push_to_talk
         try:
             transcript = pending.future.result()
         except Exception as exc:  # a failed decode must not end the take
             return self._unknown_event(pending, "", 0.0, f"speech recognition failed: {type(exc).__name__}")
         if not is_ptt and not self._sounds_like_speech(transcript):
+            return None
+        if self._is_short(pending.segment) and not (
+            transcript.is_confirmed and not transcript.is_rejected and parse(transcript.text).is_command
+        ):
             return None
         intent = UNKNOWN if transcript.is_rejected else parse(transcript.text, asr_confidence=transcript.confidence)
         is_sure = is_ptt or transcript.is_confirmed or transcript.confidence >= self.config.min_confidence
@@ -379,14 +392,16 @@ class CommandListener:
         )
 
     def _unknown_event(
-        self, pending: _Pending, text: str, decode_ms: float, message: str = DIDNT_CATCH
+        self, pending: PendingDecode, text: str, decode_ms: float, message: str = DIDNT_CATCH
     ) -> dict[str, Any]:
         event = command_event(text, UNKNOWN, pending, decode_ms)
         event["message"] = message
         return event
 
 
-def command_event(text: str, intent: Intent, pending: _Pending | None = None, decode_ms: float = 0.0) -> dict[str, Any]:
+def command_event(
+    text: str, intent: Intent, pending: PendingDecode | None = None, decode_ms: float = 0.0
+) -> dict[str, Any]:
     """The protocol's ``command`` event (``heard`` is the line the page shows)."""
     event: dict[str, Any] = {
         "type": "command",

@@ -123,3 +123,16 @@ def test_the_grammar_decoder_writes_only_commands_and_rejects_other_speech() -> 
     chatter = np.concatenate((silence(0.3), speak("the weather is lovely today", "en-us", 160), silence(0.3)))
     result = transcribe_clip(chatter)
     assert result["intent"] == {"name": "unknown"}, result
+
+
+def test_the_decoder_restarted_with_a_prompt_reads_as_if_started_with_it() -> None:
+    """``restart`` reuses the utterance's cross-attention: same log-probabilities as a fresh ``start``."""
+    recognizer = get_recognizer("whisper")
+    audio = speak("metronome on", "en-us", 160)
+    encoded, _ = recognizer._free.encode(audio)  # type: ignore[attr-defined]
+    decoder = recognizer._decoder  # type: ignore[attr-defined]
+    bare = recognizer._bare_prompt  # type: ignore[attr-defined]
+    prompted, _ = decoder.start(encoded, recognizer._prompt)  # type: ignore[attr-defined]
+    _, again = decoder.restart(prompted, bare)
+    _, fresh = decoder.start(encoded, bare)
+    assert np.allclose(again, fresh, atol=1e-5)
