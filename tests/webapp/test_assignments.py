@@ -267,3 +267,17 @@ def test_the_demo_course_has_an_assignment(db) -> None:  # type: ignore[no-untyp
     ensure_demo_course()  # again: still one
     assignment = course.assignments.get()
     assert assignment.due_at > timezone.now() and assignment.first_bar <= assignment.last_bar
+
+
+def test_the_instructor_opens_one_learners_progress(instructor, learner, outsider, course, assignment) -> None:  # type: ignore[no-untyped-def]
+    take = _finished_take(learner, assignment, _excerpt(assignment))
+    url = reverse("courses:learner_progress", args=[course.pk, learner.pk])
+    assert url in client_for(instructor).get(reverse("courses:progress", args=[course.pk])).content.decode()
+    page = client_for(instructor).get(url)
+    assert page.status_code == 200
+    assert page.context["grades"][0].status == grading.PASSED and list(page.context["takes"]) == [take]
+    assert reverse("practice:take", args=[take.pk]) in page.content.decode()
+    assert client_for(learner).get(url).status_code == 403
+    assert client_for(outsider).get(url).status_code == 404
+    not_enrolled = reverse("courses:learner_progress", args=[course.pk, outsider.pk])
+    assert client_for(instructor).get(not_enrolled).status_code == 404

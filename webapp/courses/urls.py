@@ -18,5 +18,6 @@ urlpatterns = [
     path("<int:course_id>/assignments/<int:assignment_id>/edit/", views.assignment_edit, name="assignment_edit"),
     path("<int:course_id>/assignments/<int:assignment_id>/delete/", views.assignment_delete, name="assignment_delete"),
     path("<int:course_id>/progress/", views.course_progress, name="progress"),
+    path("<int:course_id>/progress/<int:learner_id>/", views.learner_progress, name="learner_progress"),
     path("<int:course_id>/grades.csv", views.grades_export, name="grades_export"),
 ]

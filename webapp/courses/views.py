@@ -195,6 +195,28 @@ def course_progress(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @login_required
+def learner_progress(request: HttpRequest, course_id: int, learner_id: int) -> HttpResponse:
+    """One learner in one course, for their instructor: grades on every assignment and every take."""
+    from webapp.practice.models import Take
+    from webapp.practice.selectors import with_lesson
+
+    course = _managed_course(request, course_id, "Only the course's instructor can see a learner's progress.")
+    enrollment = get_object_or_404(course.enrollments.select_related("learner"), learner_id=learner_id)
+    learner = enrollment.learner
+    assignments = list(grading.assignments_of(course))
+    takes = with_lesson(Take.objects.filter(user=learner, lesson__course=course)).order_by("-created_at")
+    context = {
+        "course": course,
+        "learner": learner,
+        "enrollment": enrollment,
+        "grades": grading.grades_for([learner], assignments)[learner.pk],
+        "takes": takes[:200],
+        "take_count": takes.count(),
+    }
+    return render(request, "courses/learner.html", context)
+
+
+@login_required
 def grades_export(request: HttpRequest, course_id: int) -> StreamingHttpResponse:
     course = _managed_course(request, course_id, "Only the course's instructor can export its grades.")
     response = StreamingHttpResponse(grading.grades_csv(course), content_type="text/csv; charset=utf-8")
