@@ -22,6 +22,7 @@ Push-to-talk bypasses the VAD: everything between key-down and key-up is one utt
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -249,10 +250,9 @@ class CommandListener:
         """The speculative decode is still running or heard a command. One started at a pause only the recent
         windows heard may have cut the last word short: when Silero's own pause follows, it is decoded again."""
         future = segment.speculative
-        if future is None or not future.done() or future.exception() is not None:
-            return future is not None and not future.done()
-        transcript = future.result()
-        return not transcript.is_rejected and parse(transcript.text).is_command
+        if future is not None and not future.done():
+            return True
+        return _command_ending(_finished_text(segment)) is not None
 
     def _pause_needed_s(self, segment: Segment) -> float | None:
         """The pause after which the segment closes, if its speculative decode is done and holds a command:
@@ -260,16 +260,10 @@ class CommandListener:
         ("bar six", and "…teen" may follow after the pause some voices make inside the word). None otherwise
         (``end_silence_s`` of Silero's own non-speech closes it). The pause may be one only the recent windows
         hear (over music)."""
-        future = segment.speculative
-        if future is None or not future.done() or future.exception() is not None:
+        ending = _command_ending(_finished_text(segment))
+        if ending is None:
             return None
-        transcript = future.result()
-        words = normalise(transcript.text)
-        if transcript.is_rejected or not words or not parse(transcript.text).is_command:
-            return None
-        if words[-1].isdigit() and int(words[-1]) % 100 in TEEN_STEMS:
-            return self.config.teen_wait_s
-        return self.config.early_close_s
+        return self.config.teen_wait_s if ending == "teen" else self.config.early_close_s
 
     def _speculate(self, segment: Segment) -> None:
         """Start decoding at a pause: if no more speech comes, the result is ready sooner."""
@@ -397,6 +391,25 @@ class CommandListener:
         event = command_event(text, UNKNOWN, pending, decode_ms)
         event["message"] = message
         return event
+
+
+def _finished_text(segment: Segment) -> str:
+    """The text of the segment's speculative decode once it is done and not rejected; "" otherwise."""
+    future = segment.speculative
+    if future is None or not future.done() or future.exception() is not None:
+        return ""
+    transcript = future.result()
+    return "" if transcript.is_rejected else transcript.text
+
+
+@functools.lru_cache(maxsize=64)
+def _command_ending(text: str) -> str | None:
+    """None when ``text`` is no command; "teen" when it ends in the first half of a "-teen" ("bar six"); else
+    "done". Cached: the listener asks every VAD window while a decoded segment waits to close."""
+    words = normalise(text)
+    if not words or not parse(text).is_command:
+        return None
+    return "teen" if words[-1].isdigit() and int(words[-1]) % 100 in TEEN_STEMS else "done"
 
 
 def command_event(

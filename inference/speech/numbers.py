@@ -92,10 +92,3 @@ def _below_hundred(tokens: list[str], start: int) -> tuple[int, int]:
 
 def _is_number_word(word: str) -> bool:
     return (word in UNITS and word != "oh") or word in TENS
-
-
-def is_complete_number(value: int) -> bool:
-    """Could no further spoken word change this number? "twelve", "sixty six", "one twenty five": yes;
-    "six" (→ sixteen, sixty), "twenty" (→ twenty one), "one hundred" (→ and five): no."""
-    rest = value % 100
-    return 10 <= rest <= 19 or (rest > 20 and rest % 10 != 0)

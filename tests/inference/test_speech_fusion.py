@@ -7,7 +7,6 @@ import pytest
 
 from inference.speech.grammar_whisper import Candidate, Evidence, GrammarSettings, decide, said, spellings
 from inference.speech.listener import CommandListener
-from inference.speech.numbers import is_complete_number
 from inference.speech.recognizer import get_recognizer
 from inference.speech.sphinx import SphinxRecognizer
 from inference.speech.synthetic import silence, speak
@@ -108,14 +107,6 @@ def test_pocketsphinx_words_are_spelt_as_whisper_writes_them() -> None:
     assert spellings("give me a b") == ["give me a B"]
     assert spellings("how did i do") == ["how did I do"]
     assert spellings("loop bars three to sixteen") == ["loop bars three to sixteen", "loop bars 3 to 16"]
-
-
-@pytest.mark.parametrize(
-    ("value", "is_complete"),
-    [(12, True), (19, True), (66, True), (125, True), (6, False), (20, False), (100, False), (104, False)],
-)
-def test_a_number_is_complete_when_no_further_word_can_change_it(value: int, is_complete: bool) -> None:
-    assert is_complete_number(value) is is_complete
 
 
 def test_pocketsphinx_fed_piece_by_piece_hears_what_it_hears_whole() -> None:

@@ -65,8 +65,7 @@ class LearnerProgress:
 
 
 def excerpt_note_ids(assignment: Assignment) -> set[str]:
-    first, last = assignment.first_bar, assignment.last_bar
-    return {n["note_id"] for n in assignment.lesson.piece.notes if first <= int(n["measure"]) <= last}
+    return assignment.lesson.piece.note_ids_between(assignment.first_bar, assignment.last_bar)
 
 
 def take_counts(take: Any, assignment: Assignment) -> bool:
@@ -131,17 +130,19 @@ def course_progress(course: Course) -> list[LearnerProgress]:
 
 def open_assignments(learner: User) -> list[Grade]:
     """The learner's assignments not yet passed, in the courses they joined, soonest due first."""
-    assignments = list(
-        Assignment.objects.filter(course__enrollments__learner=learner)
-        .select_related("lesson__piece", "course")
-        .order_by(F("due_at").asc(nulls_last=True), "id")
-    )
+    mine = Assignment.objects.filter(course__enrollments__learner=learner).select_related("course")
+    assignments = list(_with_notes(mine).order_by(F("due_at").asc(nulls_last=True), "id"))
     grades = grades_for([learner], assignments)[learner.pk]
     return [g for g in grades if g.status != PASSED]
 
 
 def assignments_of(course: Course) -> QuerySet[Assignment]:
-    return course.assignments.select_related("lesson", "lesson__piece")
+    return _with_notes(course.assignments.all())
+
+
+def _with_notes(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    """``assignments`` with their lesson and piece (whose notes grading reads) but not the piece's engraving."""
+    return assignments.select_related("lesson__piece").defer("lesson__piece__svg", "lesson__piece__musicxml")
 
 
 def grades_csv(course: Course) -> Iterator[str]:

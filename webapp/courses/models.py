@@ -71,6 +71,11 @@ class Piece(models.Model):
         """0 when the score opens with a pickup bar, else 1."""
         return min((int(n["measure"]) for n in self.notes), default=1)
 
+    def note_ids_between(self, first: int | None, last: int | None) -> set[str]:
+        """Ids of the notes in bars ``first`` to ``last`` (None: from the start / to the end)."""
+        low, high = -1 if first is None else first, 10**9 if last is None else last
+        return {n["note_id"] for n in self.notes if low <= int(n["measure"]) <= high}
+
     def score_notes(self) -> list[Any]:
         from inference.types import ScoreNote
 

@@ -138,9 +138,11 @@ def _assignment_of(lesson: Lesson, assignment_id: Any) -> Assignment | None:
     if assignment_id in (None, ""):
         return None
     try:
-        return Assignment.objects.select_related("lesson__piece").get(pk=int(assignment_id), lesson=lesson)
+        assignment = Assignment.objects.get(pk=int(assignment_id), lesson=lesson)
     except (TypeError, ValueError, Assignment.DoesNotExist) as exc:
         raise services.TakeError("invalid_options", "That assignment is not for this lesson.") from exc
+    assignment.lesson = lesson  # already loaded, with its piece
+    return assignment
 
 
 def _assignment_config(assignment: Assignment) -> dict[str, Any]:

@@ -205,9 +205,8 @@ class TakeObservation:
 
 def observe_take(take: Take, from_measure: int | None, to_measure: int | None) -> TakeObservation | None:
     """What the tutor sees of a take, over the exercise's bars only (a passage ends before the piece does)."""
-    measures = {n["note_id"]: int(n["measure"]) for n in take.lesson.piece.notes}
-    low, high = from_measure if from_measure is not None else -1, to_measure if to_measure is not None else 10**9
-    results = [r for r in take.note_results.all() if r.note_id in measures and low <= measures[r.note_id] <= high]
+    in_bars = take.lesson.piece.note_ids_between(from_measure, to_measure)
+    results = [r for r in take.note_results.all() if r.note_id in in_bars]
     if not results:
         return None
     correct = sum(r.result == "correct" for r in results)
