@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from inference.speech.intents import normalise
 from inference.speech.numbers import TENS, UNITS
 
 _LEADS = "[(go to|jump to|skip to|start at|start from|take it from|from|again from|back to|play from)]"
@@ -124,6 +125,17 @@ def sentences() -> tuple[tuple[tuple[str, ...], int], ...]:
 
 
 @cache
+def syllables(text: str) -> int:
+    """About how many syllables ``text`` has as said (numbers spelt out, a vowel group each; a final silent
+    "e" not counted): "Tempo 120." → 8. Enough to tell a two-syllable command from a sentence."""
+    count = 0
+    for word in normalise(text):
+        for said in number_words(int(word)) if word.isdigit() else (word,):
+            stem = said[:-1] if said.endswith("e") and len(said) > 2 else said
+            count += max(1, len(re.findall(r"[aeiouy]+", stem)))
+    return count
+
+
 def number_words(value: int) -> tuple[str, ...]:
     """``value`` spelt out the way the grammar says it: 120 → ("one", "hundred", "and", "twenty")."""
     units = {v: k for k, v in UNITS.items() if k != "oh"}

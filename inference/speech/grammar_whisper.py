@@ -204,7 +204,8 @@ def decide(evidence: Evidence, settings: GrammarSettings, engine: str) -> Transc
     - Whisper's best stands alone when it explains the audio within ``max_gap`` of the free reading and
       its mean reaches ``min_alone_mean``;
     - what is left is rejected, unless the free reading is spelt within ``max_spelling_distance`` of a
-      candidate (pocketsphinx's included), which then stands alone.
+      candidate (pocketsphinx's included) and its own mean reaches ``min_alone_mean``: that candidate then
+      stands alone.
     """
     s = settings
     heard = Transcript(
@@ -222,7 +223,7 @@ def decide(evidence: Evidence, settings: GrammarSettings, engine: str) -> Transc
 
     def rescue() -> Transcript:
         pool = [*evidence.candidates, *([other] if other is not None else [])]
-        if evidence.free_text and pool:
+        if evidence.free_text and pool and evidence.free_mean >= s.min_alone_mean:
             nearest = min(pool, key=lambda c: (spelling_distance(evidence.free_text, c.words), -c.mean))
             if spelling_distance(evidence.free_text, nearest.words) <= s.max_spelling_distance:
                 return accept(nearest, False)

@@ -17,6 +17,8 @@ for ``min_speech_s`` of speech-like windows (``min_short_command_s`` for a comma
 the recogniser's no-speech estimate and mean token probability must pass (the latter is waived for a command
 a second recogniser confirmed); and the parser must account for most of the words. What fails only the last
 gate is answered with a polite ``unknown`` event; what fails the others was not speech and gets no event at all.
+A command only one recogniser heard must also account for the speech (``max_speech_per_syllable_s``: a whole
+sentence forced into the grammar as "I'm done." is answered "didn't catch that").
 Push-to-talk bypasses the VAD: everything between key-down and key-up is one utterance, always answered.
 """
 
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from inference.speech.decoding import decode_executor, result_or_none, run_job
+from inference.speech.grammar import syllables
 from inference.speech.intents import UNKNOWN, Intent, describe, normalise, parse
 from inference.speech.listener_config import TEEN_STEMS, ListenerConfig
 from inference.speech.listener_segment import PendingDecode, Segment
@@ -39,12 +42,11 @@ from inference.speech.recognizer import Recognizer, Transcript, get_recognizer
 from inference.speech.vad import VAD_WINDOW, RecentSpeechVad, SileroVad
 from inference.types import SAMPLE_RATE
 
-__all__ = ["CommandListener", "ListenerConfig", "command_event"]
+__all__ = ["CommandListener", "ListenerConfig", "accounts_for_speech", "command_event"]
 
 DIDNT_CATCH = "Sorry, I didn't catch that."
 STREAM_FEED_WINDOWS = 8
 """VAD windows (256 ms) of an open segment handed to the recogniser's stream at a time."""
-
 
 
 class CommandListener:
@@ -61,7 +63,7 @@ class CommandListener:
         self._recognizer = recognizer
         self._background = background
         self._vad = SileroVad()
-        self._recent_vad = RecentSpeechVad()
+        self._recent_vad = RecentSpeechVad(self.config.recent_memory_windows)
         self._buffer = np.zeros(0, dtype=np.float32)
         self._history: deque[np.ndarray] = deque(
             maxlen=max(1, round(self.config.pre_roll_s * SAMPLE_RATE / VAD_WINDOW))
@@ -257,13 +259,16 @@ class CommandListener:
     def _pause_needed_s(self, segment: Segment) -> float | None:
         """The pause after which the segment closes, if its speculative decode is done and holds a command:
         ``early_close_s``, or ``teen_wait_s`` when it ends in a number that is the first half of a "-teen"
-        ("bar six", and "…teen" may follow after the pause some voices make inside the word). None otherwise
+        ("bar six", and "…teen" may follow after the pause some voices make inside the word) and the room is
+        not yet plainly silent (``teen_silence``). None otherwise
         (``end_silence_s`` of Silero's own non-speech closes it). The pause may be one only the recent windows
         hear (over music)."""
         ending = _command_ending(_finished_text(segment))
         if ending is None:
             return None
-        return self.config.teen_wait_s if ending == "teen" else self.config.early_close_s
+        if ending == "teen" and self.last_probability >= self.config.teen_silence:
+            return self.config.teen_wait_s
+        return self.config.early_close_s
 
     def _speculate(self, segment: Segment) -> None:
         """Start decoding at a pause: if no more speech comes, the result is ready sooner."""
@@ -371,7 +376,16 @@ class CommandListener:
         ):
             return None
         intent = UNKNOWN if transcript.is_rejected else parse(transcript.text, asr_confidence=transcript.confidence)
-        is_sure = is_ptt or transcript.is_confirmed or transcript.confidence >= self.config.min_confidence
+        is_sure = (
+            is_ptt
+            or transcript.is_confirmed
+            or (
+                transcript.confidence >= self.config.min_confidence
+                and accounts_for_speech(
+                    transcript.text, pending.segment.speech_windows * VAD_WINDOW / SAMPLE_RATE, self.config
+                )
+            )
+        )
         if not intent.is_command or not is_sure:
             return self._unknown_event(pending, transcript.text, transcript.decode_ms)
         return command_event(transcript.text, intent, pending, transcript.decode_ms)
@@ -400,6 +414,12 @@ def _finished_text(segment: Segment) -> str:
         return ""
     transcript = future.result()
     return "" if transcript.is_rejected else transcript.text
+
+
+def accounts_for_speech(text: str, speech_s: float, config: ListenerConfig) -> bool:
+    """``text`` is long enough for ``speech_s`` seconds of speech (``max_speech_per_syllable_s``): a whole
+    sentence that a recogniser forced into a two-syllable command is not that command."""
+    return speech_s <= config.max_speech_per_syllable_s * syllables(text)
 
 
 @functools.lru_cache(maxsize=64)

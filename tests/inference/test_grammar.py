@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inference.speech.constrained import CommandLanguage
-from inference.speech.grammar import NUMBER_RANGE, TEMPLATES, expand, jsgf, number_words, sentences
+from inference.speech.grammar import NUMBER_RANGE, TEMPLATES, expand, jsgf, number_words, sentences, syllables
 from inference.speech.intents import parse
 from inference.speech.phrases import COMMAND_PHRASES
 from inference.speech.tokenizer import ByteLevelBPE
@@ -67,3 +67,11 @@ def test_number_slots_hold_only_values_the_parser_accepts() -> None:
     assert can_write("tempo 70") and can_write("Tempo seventy") and not can_write("tempo 7")
     assert can_write("count in 4 bars") and not can_write("count in 9 bars")
     assert can_write("bar 7")
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("I'm done.", 2), ("Tempo 120.", 8), ("Metronome on.", 4), ("Give me an A.", 4), ("Reference pitch please.", 5)],
+)
+def test_syllables_are_counted_as_said_with_numbers_spelt_out(text: str, count: int) -> None:
+    assert syllables(text) == count

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.speech.listener import CommandListener
-from inference.speech.synthetic import silence, speak
+from inference.speech.listener import CommandListener, ListenerConfig, accounts_for_speech
+from inference.speech.synthetic import pink_noise, silence, speak
 from inference.speech.vad import VAD_CONTEXT, VAD_WINDOW, RecentSpeechVad, SileroVad
 from inference.types import HOP_SAMPLES
 from tests.conftest import require_binary
@@ -43,8 +43,25 @@ def test_a_lone_short_command_both_recognisers_hear_is_taken() -> None:
 
 
 def test_a_number_with_a_pause_inside_its_word_is_not_cut_in_two() -> None:
-    """This voice's "six|teen" has 0.2 s of non-speech inside the word: "measure six" waits for what may follow
-    (with the 0.19 s closing silence alone it was heard as "from measure six" and "…teen please")."""
+    """This voice's "six|teen" has 0.2 s of digital silence inside the word (with the 0.19 s closing silence
+    alone it was heard as "from measure six" and "…teen please"). No microphone delivers digital silence: in a
+    quiet room (-60 dBFS) the word is one."""
     require_binary("espeak-ng")
-    audio = np.concatenate((silence(1.0), speak("from measure sixteen please", "en-us+m3", 140), silence(1.0)))
+    speech = speak("from measure sixteen please", "en-us+m3", 140)
+    audio = np.concatenate((silence(1.0), speech, silence(1.0)))
+    audio += (pink_noise(len(audio), np.random.default_rng(3)) * 0.001).astype(np.float32)
     assert [e["intent"] for e in _events(audio)] == [{"name": "seek", "measure": 16}]
+
+
+def test_a_command_must_account_for_the_speech_it_was_heard_in() -> None:
+    """A two-syllable command for 1.8 s of speech is a sentence the recogniser forced into the grammar."""
+    config = ListenerConfig()
+    assert accounts_for_speech("I'm done.", 1.2, config) and not accounts_for_speech("I'm done.", 1.8, config)
+    assert accounts_for_speech("Set the tempo to 120.", 2.4, config)
+
+
+def test_a_sentence_about_something_else_is_never_a_command() -> None:
+    require_binary("espeak-ng")
+    audio = np.concatenate((silence(1.0), speak("I wonder what we're having for dinner", "en-us", 160), silence(1.0)))
+    audio += (pink_noise(len(audio), np.random.default_rng(3)) * 0.001).astype(np.float32)
+    assert all(e["intent"]["name"] == "unknown" for e in _events(audio))
