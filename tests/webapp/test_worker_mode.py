@@ -88,3 +88,37 @@ async def test_without_a_worker_the_learner_is_told(learner, lesson) -> None:  #
         reply = await start(communicator)
     assert reply["type"] == "error" and reply["code"] == "no_worker"
     await communicator.disconnect()
+
+
+async def test_a_take_given_up_on_is_dropped_by_a_worker_that_accepts_it_late(lesson, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A busy worker takes longer than the web process waits (``no_worker``); when it accepts after all, it is
+    told to drop the take rather than hold it until its idle timeout."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from webapp.practice import engine
+    from webapp.practice.worker import InferenceWorker
+
+    monkeypatch.setattr(engine, "ACCEPT_TIMEOUT_S", 0.001)
+    notes = [n.to_dict() for n in lesson.piece.score_notes()]
+    options = engine.TakeOptions(notes=notes, tempo_factor=1.0, from_measure=1, follower="auto")
+    with override_settings(CHANNEL_LAYERS=_redis_layer(f"etude-late-{uuid.uuid4().hex[:6]}")):
+        worker = InferenceWorker(get_channel_layer(), threads=1, max_takes=2)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(worker.serve(stop=stop))
+
+        async def ignore(events: list[dict]) -> None:  # type: ignore[type-arg]
+            pass
+
+        session = engine.RemoteSession(take_id=1, options=options, on_events=ignore)
+        with pytest.raises(engine.EngineError, match="No listening worker"):
+            await session.open()
+        caplog.set_level("INFO", logger="webapp.practice.worker")
+        for _ in range(400):
+            if "take 1 aborted" in caplog.text:
+                break
+            await asyncio.sleep(0.025)
+        stop.set()
+        await serving
+    assert "take 1 aborted by its web process" in caplog.text and not worker.takes

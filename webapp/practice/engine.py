@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 INFERENCE_CHANNEL = "etude-inference"
 ACCEPT_TIMEOUT_S = 5.0
 FINISH_TIMEOUT_S = 15.0
+LATE_ACCEPT_S = 60.0
+"""How long a take the web process gave up on (``no_worker``) is still watched for a late acceptance, so that
+the worker is told to drop it instead of holding it until its idle timeout."""
 
 EventSink = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
@@ -207,6 +210,7 @@ class RemoteSession:
     _reader: asyncio.Task[None] | None = None
     _accepted: asyncio.Future[str] | None = None
     _finished: asyncio.Future[TakeOutcome] | None = None
+    _late: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         layer = get_channel_layer()
@@ -237,7 +241,8 @@ class RemoteSession:
             await self._stop_reader()
             raise
         except TimeoutError as exc:
-            await self.abort()
+            # A busy worker may still accept the offer after we gave up: then tell it to drop the take.
+            self._late = asyncio.create_task(self._abort_if_accepted_late())
             raise EngineError("no_worker", "No listening worker answered; try again in a moment.") from exc
 
     async def feed(self, pcm16: bytes) -> None:
@@ -266,6 +271,15 @@ class RemoteSession:
         if self.worker_channel:
             await get_channel_layer().send(self.worker_channel, {"type": "take.abort", "take_id": self.take_id})
         await self._stop_reader()
+
+    async def _abort_if_accepted_late(self) -> None:
+        assert self._accepted is not None
+        try:
+            self.worker_channel = await asyncio.wait_for(asyncio.shield(self._accepted), LATE_ACCEPT_S)
+        except (TimeoutError, EngineError):
+            await self._stop_reader()
+            return
+        await self.abort()
 
     async def _stop_reader(self) -> None:
         if self._reader is not None and not self._reader.done():

@@ -99,6 +99,7 @@ class InferenceWorker:
                     )
                     return
                 elif kind == "take.abort":
+                    logger.info("take %s aborted by its web process", take_id)
                     return
         except TimeoutError:
             logger.warning("take %s idle for %.0f s; dropped", take_id, IDLE_TAKE_TIMEOUT_S)
