@@ -7,7 +7,8 @@ posterior-expected time already spent in it, and the chance of moving on rises a
 note's written duration at the current tempo estimate (a semi-Markov approximation). Detected onsets boost
 the move (so repeated pitches advance), silence holds the position (rests and pauses), a small skip and
 back probability let it recover from skipped notes. The note after the cursor is also looked for in the
-spectrum (``salience``): its own harmonics rising count as an onset before the pitch tracker is sure.
+spectrum (``salience``): its own harmonics rising count as an onset before the pitch tracker is sure. A repeat
+of the sounding pitch is heard by a small learned re-attack detector (``reattack``).
 Observations are YIN pitch likelihoods with an octave tolerance and a floor, so wrong notes do not derail it.
 Far jumps (a restart from an earlier bar, skipped bars, a repeat) leave the band: when recent notes stop
 matching the score near the cursor, the last few notes are searched for in the whole score
@@ -24,6 +25,7 @@ import numpy as np
 
 from inference.following.hmm_config import HMMConfig
 from inference.following.onsets import OnsetGroup, groups_to_follow, shares_pitch
+from inference.following.reattack import ReattackDetector
 from inference.following.relocate import NoteHistory, Relocator
 from inference.following.salience import NextNoteSalience
 from inference.pitch.onsets import BandFluxOnsets
@@ -67,6 +69,17 @@ class NoteHMMFollower:
         self._repeats = np.array(
             [i + 1 < n_groups and shares_pitch(g, self.groups[i + 1]) for i, g in enumerate(self.groups)]
         )
+        # The pitch a repeat re-attacks (a chord's common tone): where the learned detector listens.
+        self._repeat_midi = (
+            np.array(
+                [
+                    min(set(g.midis) & set(self.groups[i + 1].midis)) if self._repeats[i] else g.midis[0]
+                    for i, g in enumerate(self.groups)
+                ],
+                dtype=float,
+            )
+            + transpose_semitones
+        )
         # Skipping the next note to land on the pitch already sounding would sound like staying: not allowed.
         self._can_skip = np.array(
             [i + 2 >= n_groups or not shares_pitch(g, self.groups[i + 2]) for i, g in enumerate(self.groups)],
@@ -77,6 +90,7 @@ class NoteHMMFollower:
         self.history = NoteHistory(a4_hz=a4_hz)
         self._relocator = Relocator(self.groups, transpose_semitones)
         self._salience = NextNoteSalience(n_fft=BandFluxOnsets.SPECTRUM_SIZE, a4_hz=a4_hz)
+        self._reattack = ReattackDetector(a4_hz=a4_hz) if self.config.learned_reattack_weight > 0.0 else None
         self._alpha = np.zeros(n_groups)
         self._elapsed = np.zeros(n_groups)
         self.last_pitch: PitchFrame | None = None
@@ -106,6 +120,8 @@ class NoteHMMFollower:
         self._settling_hops = 0
         self.history.reset()
         self._salience.reset()
+        if self._reattack is not None:
+            self._reattack.reset()
         self.tracker.reset()
         self.last_pitch = None
 
@@ -126,6 +142,8 @@ class NoteHMMFollower:
             # The tracker's pitch-jump "onset" on the way back (it lasts two hops) is no re-attack.
             self._settling_hops -= 1
             pitch = replace(pitch, onset=0.0, phase_jump=0.0)
+        if self._reattack is not None:
+            self._reattack.push(pitch)
         if is_voiced:
             self._peak_rms = max(self._peak_rms, pitch.rms)
         else:
@@ -143,8 +161,10 @@ class NoteHMMFollower:
         cfg = self.config
         midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
         leap = midi - self._held_midi
-        if self._held_midi and self._glitch_hops < cfg.glitch_max_hops and any(
-            abs(leap - interval) < 0.5 for interval in cfg.glitch_intervals
+        if (
+            self._held_midi
+            and self._glitch_hops < cfg.glitch_max_hops
+            and any(abs(leap - interval) < 0.5 for interval in cfg.glitch_intervals)
         ):
             here = max(self._reported, self.start_index)
             nearby = self._pitches[max(0, here - 1) : here + 3]
@@ -164,6 +184,22 @@ class NoteHMMFollower:
         if salience.share < cfg.salience_min_share:
             return 0.0
         return min(1.0, cfg.salience_onset_weight * float(np.clip(salience.rise_db / cfg.salience_rise_db, 0.0, 1.0)))
+
+    def _repeat_onset(self, here: int, ratio: float) -> float:
+        """0..1 re-attack of the cursor's note when the next note repeats its pitch, from the learned detector
+        (``reattack``): bowed and blown repeats that neither the level nor the band flux shows."""
+        cfg = self.config
+        if self._reattack is None or here + 1 >= len(self.groups) or not self._repeats[here]:
+            return 0.0
+        if ratio < cfg.learned_reattack_from:
+            return 0.0
+        chance = self._reattack(float(self._repeat_midi[here]))
+        return min(
+            1.0,
+            cfg.learned_reattack_weight
+            * max(0.0, chance - cfg.learned_reattack_floor)
+            / (1.0 - cfg.learned_reattack_floor),
+        )
 
     # -- far jumps --------------------------------------------------------------------------------------
 
@@ -226,7 +262,11 @@ class NoteHMMFollower:
             onset = np.where(repeats, min(1.0, reattack), pitch.onset)
             here = max(self._reported, self.start_index)
             if lo <= here < hi:
-                onset[here - lo] = max(onset[here - lo], self._next_note_onset(pitch, here))
+                onset[here - lo] = max(
+                    onset[here - lo],
+                    self._next_note_onset(pitch, here),
+                    self._repeat_onset(here, float(ratio[here - lo])),
+                )
             hazard = 1.0 - (1.0 - hazard) * (1.0 - cfg.onset_boost * onset * ready)
         else:
             hazard = np.minimum(hazard, cfg.hazard_silent)

@@ -25,10 +25,10 @@ class HMMConfig:
     overdue_width: float = 0.15
     """...until the note is overdue: from ``overdue_from`` times its expected length the gate opens, fully
     ``overdue_width`` later (a re-attack too soft to hear is still played)."""
-    repeat_ready_from: float = 0.5
+    repeat_ready_from: float = 0.6
     """An onset moves on to a repeat of the sounding pitch only once the note has sounded this share of its
     expected length (0.4 for other notes): a violin's swell mid-note reads as an onset, and a repeat has no
-    change of pitch to contradict it."""
+    change of pitch to contradict it (0.5 before the learned re-attack detector)."""
     skip_share: float = 0.04
     back_prob: float = 1e-4
     start_hazard: float = 0.3
@@ -44,8 +44,9 @@ class HMMConfig:
     dip_share: float = 0.35
     """A repeated note's re-attack follows a dip of the level below this share of the last ``release_hops``'
     peak; an onset without such a dip (a flute's tremolo, a bow change) moves on to a repeat only weakly."""
-    undipped_onset: float = 0.5
-    """Weight of an onset without a dip when the next note repeats the pitch."""
+    undipped_onset: float = 0.3
+    """Weight of an onset without a dip when the next note repeats the pitch (0.5 before the learned detector
+    below took over the soft re-attacks)."""
     dipped_onset: float = 4.0
     """Weight of an onset after a dip when the next note repeats the pitch (saturating at 1): bowed and
     blown re-attacks rise by only a couple of dB."""
@@ -92,3 +93,11 @@ class HMMConfig:
     """A rise of this many dB over the last 3 hops counts fully."""
     salience_min_share: float = 0.2
     """The rise counts only once the next note's own harmonics hold this share of the two notes' power."""
+    learned_reattack_weight: float = 1.0
+    """Weight, as the re-attack of a repeated note, of the learned detector's chance (``reattack``); 0 turns
+    the detector off (no model is loaded)."""
+    learned_reattack_floor: float = 0.8
+    """Chances up to this count as nothing; above it they scale linearly to 1 (the network is trained with
+    positives weighted up, so its chances run high: sustained flute and clarinet notes reach 0.5-0.8)."""
+    learned_reattack_from: float = 0.5
+    """The detector is asked only once the cursor's note has sounded this share of its expected length."""
