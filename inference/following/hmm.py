@@ -32,7 +32,7 @@ from inference.pitch.onsets import BandFluxOnsets
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
 
-__all__ = ["HMMConfig", "NoteHMMFollower", "common_fundamentals"]
+__all__ = ["HMMConfig", "NoteHMMFollower", "chord_fundamental", "common_fundamentals"]
 
 
 class NoteHMMFollower:
@@ -86,6 +86,7 @@ class NoteHMMFollower:
             dtype=float,
         )
         self._common = common_fundamentals(self._pitches[:, 0])
+        self._chord_common = np.array([chord_fundamental(g.midis) for g in self.groups]) + transpose_semitones
         self._a4_hz = a4_hz
         self.history = NoteHistory(a4_hz=a4_hz)
         self._relocator = Relocator(self.groups, transpose_semitones)
@@ -305,9 +306,10 @@ class NoteHMMFollower:
         here = max(self._reported, self.start_index)
         near_lo, near_hi = max(lo, here), min(hi, here + 1 + cfg.crossfade_span)
         if cfg.crossfade_weight > 0.0 and near_hi > near_lo:  # the cursor may lie outside the band (far jumps)
-            off = np.abs(midi - self._common[near_lo:near_hi]) * 100.0
-            crossfade = np.nan_to_num(cfg.crossfade_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2))
-            np.maximum(match[near_lo - lo : near_hi - lo], crossfade, out=match[near_lo - lo : near_hi - lo])
+            for common in (self._common, self._chord_common):
+                off = np.abs(midi - common[near_lo:near_hi]) * 100.0
+                crossfade = np.nan_to_num(cfg.crossfade_weight * np.exp(-0.5 * (off / cfg.pitch_sigma_cents) ** 2))
+                np.maximum(match[near_lo - lo : near_hi - lo], crossfade, out=match[near_lo - lo : near_hi - lo])
         weight = float(np.clip((pitch.voicing - 0.5) / 0.3, 0.0, 1.0))
         likelihood = weight * (cfg.likelihood_floor + (1.0 - cfg.likelihood_floor) * match) + (1.0 - weight)
         self._alpha[lo:hi] *= likelihood
@@ -465,3 +467,12 @@ def common_fundamentals(midis: np.ndarray, max_harmonic: int = 6, tolerance_cent
         if below is not None:
             out[j] = midis[j - 1] - below
     return out
+
+
+def chord_fundamental(midis: tuple[int, ...] | tuple[float, ...]) -> float:
+    """The common fundamental of a chord's two lowest pitches (a double stop G#4 + B4: E2), which is what an
+    autocorrelation tracker often reports while both sound; NaN for a single pitch or no simple ratio."""
+    pitches = sorted(set(float(m) for m in midis))
+    if len(pitches) < 2:
+        return float("nan")
+    return float(common_fundamentals(np.array(pitches[:2]))[1])

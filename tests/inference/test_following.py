@@ -267,3 +267,12 @@ def test_a_wrong_note_that_sends_the_belief_ahead_does_not_strand_the_cursor() -
     audio, onsets = render_notes(played, timbre="flute", seed=2)
     errors = np.abs(first_reach_errors(follow(make_follower("hmm", notes), audio), onsets)[1:])
     assert np.mean(errors <= 0.1) >= 0.9 and errors.max() < 2.0, errors
+
+
+def test_a_double_stop_matches_its_common_fundamental() -> None:
+    """YIN often reports the common fundamental of two notes sounding together (G#4 + B4, 6:5: E2)."""
+    from inference.following.hmm import chord_fundamental
+
+    assert chord_fundamental((68, 71)) == pytest.approx(40.14, abs=0.01)
+    assert chord_fundamental((64, 60)) == pytest.approx(36.0, abs=0.01)  # C4 + E4: C2, whatever the order
+    assert np.isnan(chord_fundamental((60,))) and np.isnan(chord_fundamental((60, 61)))
