@@ -143,6 +143,8 @@ class NoteHMMFollower:
             # The tracker's pitch-jump "onset" on the way back (it lasts two hops) is no re-attack.
             self._settling_hops -= 1
             pitch = replace(pitch, onset=0.0, phase_jump=0.0)
+        elif self._is_chord_fundamental(pitch):
+            pitch = replace(pitch, onset=0.0, phase_jump=0.0)  # nor is the jump to a double stop's fundamental
         if self._reattack is not None:
             self._reattack.push(pitch)
         if is_voiced:
@@ -156,6 +158,13 @@ class NoteHMMFollower:
         self._predict(pitch, is_voiced)
         match = self._correct(pitch, is_voiced)
         return self._report(pitch.t, match, is_voiced, is_noise)
+
+    def _is_chord_fundamental(self, pitch: PitchFrame) -> bool:
+        """The tracker reads the common fundamental of the sounding group's notes (a double stop)."""
+        here = max(self._reported, self.start_index)
+        if pitch.f0_hz <= 0.0 or not 0 <= here < len(self.groups) or np.isnan(self._chord_common[here]):
+            return False
+        return abs(69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz) - self._chord_common[here]) < 0.5
 
     def _is_glitch(self, pitch: PitchFrame) -> bool:
         """Whether a voiced hop's pitch is a harmonic jump away from the held note and unexpected here."""

@@ -276,3 +276,18 @@ def test_a_double_stop_matches_its_common_fundamental() -> None:
     assert chord_fundamental((68, 71)) == pytest.approx(40.14, abs=0.01)
     assert chord_fundamental((64, 60)) == pytest.approx(36.0, abs=0.01)  # C4 + E4: C2, whatever the order
     assert np.isnan(chord_fundamental((60,))) and np.isnan(chord_fundamental((60, 61)))
+
+
+def test_a_double_stops_fundamental_read_with_an_onset_does_not_move_the_cursor() -> None:
+    """YIN flips between B4 and the G#4 + B4 double stop's common fundamental (E2), each flip flagged as an
+    onset and barely voiced: that is still the double stop, not the A4 after it."""
+    melody = make_melody([68, 69, 71, 73], [2, 1, 1, 2], bpm=120)
+    notes = [melody[0], dataclasses.replace(melody[0], note_id="upper", midi=71), *melody[1:]]
+    follower = make_follower("hmm", notes)
+    positions = _held_then(follower, [(71.0, 0.4, 1.0 if k < 2 else 0.0) for k in range(40)])
+    for k in range(40, 52):
+        fundamental = k % 4 == 0
+        pitch = PitchFrame(t=(k + 1) * 0.02, f0_hz=_hz(40.14 if fundamental else 71.0),
+                           voicing=0.6 if fundamental else 0.95, rms=0.4, onset=1.0 if fundamental else 0.0)
+        positions.append(follower.observe(pitch))  # type: ignore[attr-defined]
+    assert max(p.note_index for p in positions) == 0
