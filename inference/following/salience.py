@@ -80,15 +80,18 @@ class NextNoteSalience:
         f0 = self._a4_hz * 2.0 ** ((midi - 69.0) / 12.0)
         f_other = self._a4_hz * 2.0 ** ((other - 69.0) / 12.0)
         nyquist = self._freqs[-1]
-        bins = []
+        own, shared = [], []
         for h in range(1, self._n_harmonics + 1):
             f = h * f0
             if f > 0.95 * nyquist:
                 break
-            k = max(1.0, float(np.round(f / f_other)))
-            if abs(1200.0 * np.log2(f / (k * f_other))) < self._shared_cents:
-                continue
             lo, hi = f * 2.0 ** (-self._tolerance / 12.0), f * 2.0 ** (self._tolerance / 12.0)
             near = np.flatnonzero((self._freqs >= lo) & (self._freqs <= hi))
-            bins.append(near if near.size else np.array([int(np.argmin(np.abs(self._freqs - f)))]))
-        return bins
+            k = max(1.0, float(np.round(f / f_other)))
+            is_shared = abs(1200.0 * np.log2(f / (k * f_other))) < self._shared_cents
+            (shared if is_shared else own).append(
+                near if near.size else np.array([int(np.argmin(np.abs(self._freqs - f)))])
+            )
+        # A note an octave above ``other`` has no harmonic of its own: it can only show in the shared ones, which
+        # rise against ``other``'s odd harmonics when it begins.
+        return own if own or midi <= other else shared

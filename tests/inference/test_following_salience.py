@@ -49,8 +49,9 @@ def test_the_next_note_rising_under_the_current_one_shows_as_a_rise() -> None:
 
 def test_harmonics_both_notes_share_are_no_evidence() -> None:
     salience = NextNoteSalience(n_fft=N_FFT)
-    # Every harmonic of A4 is one of A3's: an octave leap has nothing of its own to look for.
-    assert salience(power_of(harmonic_tone(69, 0.1)), 57, 69).share == 0.0
+    # Every harmonic of A4 is one of A3's: an octave leap is looked for in the harmonics the two share.
+    assert salience(power_of(harmonic_tone(69, 0.1)), 57, 69).share > 0.95
+    assert salience(power_of(harmonic_tone(57, 0.1)), 57, 69).share < 0.6
     # E5's odd harmonics are not A4's (its even ones are): they alone tell the fifth.
     assert salience(power_of(harmonic_tone(76, 0.1)), 69, 76).share > 0.95
     assert salience(power_of(harmonic_tone(69, 0.1)), 69, 76).share < 0.05
@@ -83,3 +84,17 @@ def test_the_follower_reaches_slow_legato_attacks_sooner_with_salience() -> None
     without = mean_latency_s(notes, audio, truth, dataclasses.replace(HMMConfig(), salience_onset_weight=0.0))
     assert with_salience <= without - 0.005
     assert 0.0 < with_salience < 0.1
+
+
+def test_a_note_an_octave_up_shows_in_the_harmonics_it_shares_with_the_note_below() -> None:
+    """A5 after A4 has no harmonic of its own: it shows as A4's even harmonics rising against its odd ones (an
+    A5 played 20 dB under a still-ringing clarinet A4 was reached 340 ms late)."""
+    salience = NextNoteSalience(n_fft=N_FFT)
+    t = np.arange(int(0.2 * SAMPLE_RATE)) / SAMPLE_RATE
+    clarinet_a4 = 0.2 * sum(0.7 ** h * np.sin(2 * np.pi * h * 440.0 * t) for h in (1, 3, 5, 7))  # odd harmonics
+    for _ in range(4):
+        before = salience(power_of(clarinet_a4), 69, 81)
+    assert before.share < 0.05
+    # The A4 is let go (its release falls 20 dB) while the A5 comes in 20 dB under the A4's level.
+    after = salience(power_of(0.1 * clarinet_a4 + harmonic_tone(81, 0.2, amplitude=0.02, seed=3)), 69, 81)
+    assert after.share > 0.2 and after.rise_db > 6.0
