@@ -5,7 +5,8 @@ for a pitch tracker to be sure. While a bowed or blown attack builds up under th
 autocorrelation tracker reads the old pitch (or one between the two) for several hops, yet the new note's
 harmonics already stand well above where they were. ``NextNoteSalience`` compares, per hop, the power at the
 harmonics that only the next note has against those that only the current note has (harmonics shared by both,
-as in an octave or a fifth, say nothing about which one sounds), and measures how fast the next note's rise.
+as in a fifth, say nothing about which one sounds; a note an octave up has only shared ones, so it is looked for
+there), and measures how fast the next note's rise.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class NextNoteSalience:
         f0 = self._a4_hz * 2.0 ** ((midi - 69.0) / 12.0)
         f_other = self._a4_hz * 2.0 ** ((other - 69.0) / 12.0)
         nyquist = self._freqs[-1]
-        own, shared = [], []
+        own: list[np.ndarray] = []
+        shared: list[np.ndarray] = []
         for h in range(1, self._n_harmonics + 1):
             f = h * f0
             if f > 0.95 * nyquist:
