@@ -271,7 +271,7 @@ def test_a_wrong_note_that_sends_the_belief_ahead_does_not_strand_the_cursor() -
 
 def test_a_double_stop_matches_its_common_fundamental() -> None:
     """YIN often reports the common fundamental of two notes sounding together (G#4 + B4, 6:5: E2)."""
-    from inference.following.hmm import chord_fundamental
+    from inference.following.common_fundamental import chord_fundamental
 
     assert chord_fundamental((68, 71)) == pytest.approx(40.14, abs=0.01)
     assert chord_fundamental((64, 60)) == pytest.approx(36.0, abs=0.01)  # C4 + E4: C2, whatever the order
