@@ -1,5 +1,6 @@
 """Train the ``hmm`` follower's re-attack detector (``inference/following/reattack.py``) and export it to ONNX.
 
+    apt-get install timgm6mb-soundfont musescore-general-soundfont-small   # the training soundfonts
     .venv/bin/python scripts/train_reattack.py [--tunes 120] [--epochs 30]
 
 Data: Nottingham tunes that neither the benchmark's draw nor the held-out tuning set can pick, warped like the
@@ -214,6 +215,12 @@ def main() -> None:
         saved = np.load(data)
         x, y, piece = saved["x"], saved["y"], saved["piece"]
     else:
+        missing = [str(sf) for sf in SOUNDFONTS if not sf.is_file()]
+        if missing:
+            raise SystemExit(
+                f"needs the training soundfonts {', '.join(missing)}: "
+                "apt-get install timgm6mb-soundfont musescore-general-soundfont-small"
+            )
         x, y, piece = dataset(args.tunes, args.tremolo)
         np.savez_compressed(data, x=x, y=y, piece=piece)
     print(f"{len(y)} examples, {int(y.sum())} positive", file=sys.stderr)
