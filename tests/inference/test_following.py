@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from inference.following import FOLLOWERS, Follower, is_polyphonic, make_follower, resolve_follower
+from inference.following.common_fundamental import chord_fundamental
 from inference.following.onsets import first_group_of_measure, group_onsets
 from inference.synth import Timbre, make_melody, render_notes
 from inference.types import HOP_SAMPLES, PitchFrame, Position, ScoreNote
@@ -271,8 +272,6 @@ def test_a_wrong_note_that_sends_the_belief_ahead_does_not_strand_the_cursor() -
 
 def test_a_double_stop_matches_its_common_fundamental() -> None:
     """YIN often reports the common fundamental of two notes sounding together (G#4 + B4, 6:5: E2)."""
-    from inference.following.common_fundamental import chord_fundamental
-
     assert chord_fundamental((68, 71)) == pytest.approx(40.14, abs=0.01)
     assert chord_fundamental((64, 60)) == pytest.approx(36.0, abs=0.01)  # C4 + E4: C2, whatever the order
     assert np.isnan(chord_fundamental((60,))) and np.isnan(chord_fundamental((60, 61)))

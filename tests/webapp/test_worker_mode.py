@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,14 +11,17 @@ from collections.abc import Iterator
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.test import override_settings
 
 from tests.conftest import ROOT
 from tests.webapp.channels_helpers import connect, drain, performance_pcm, start, stream
+from webapp.practice import engine
 from webapp.practice.consumers import PracticeConsumer
 from webapp.practice.limits import FrameLimits
 from webapp.practice.models import Take, TakeStatus
 from webapp.practice.services import create_take
+from webapp.practice.worker import InferenceWorker
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = [
@@ -93,13 +97,6 @@ async def test_without_a_worker_the_learner_is_told(learner, lesson) -> None:  #
 async def test_a_take_given_up_on_is_dropped_by_a_worker_that_accepts_it_late(lesson, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     """A busy worker takes longer than the web process waits (``no_worker``); when it accepts after all, it is
     told to drop the take rather than hold it until its idle timeout."""
-    import asyncio
-
-    from channels.layers import get_channel_layer
-
-    from webapp.practice import engine
-    from webapp.practice.worker import InferenceWorker
-
     monkeypatch.setattr(engine, "ACCEPT_TIMEOUT_S", 0.001)
     notes = [n.to_dict() for n in lesson.piece.score_notes()]
     options = engine.TakeOptions(notes=notes, tempo_factor=1.0, from_measure=1, follower="auto")
