@@ -166,14 +166,26 @@ class WhisperDecoder:
 
     def score(self, state: DecoderState, log_probs: np.ndarray, tokens: list[int]) -> float:
         """Total log-probability of ``tokens`` (ending with the end of text) after a state from ``start``."""
-        columns = [self.index.get(t) for t in tokens]
-        if not tokens or None in columns:
-            return -np.inf
-        total = float(log_probs[0, columns[0]])
-        if len(tokens) > 1:
-            _, after = self.step(state, np.asarray([tokens[:-1]], dtype=np.int64), every_position=True)
-            total += float(sum(after[0, i, c] for i, c in enumerate(columns[1:])))
-        return total
+        return self.score_all(state, log_probs, [tokens])[0]
+
+    def score_all(self, state: DecoderState, log_probs: np.ndarray, sequences: list[list[int]]) -> list[float]:
+        """``score`` of several token sequences at once (one decoder call for all of them, shorter ones padded)."""
+        columns = [[self.index.get(t) for t in tokens] for tokens in sequences]
+        valid = [k for k, cols in enumerate(columns) if cols and None not in cols]
+        totals = [-np.inf] * len(sequences)
+        longest = max((len(sequences[k]) for k in valid), default=0)
+        if not valid:
+            return totals
+        after = None
+        if longest > 1:
+            padded = np.asarray([(sequences[k][:-1] + [sequences[k][0]] * longest)[: longest - 1] for k in valid])
+            _, after = self.step(state.select(np.zeros(len(valid), dtype=np.int64)), padded, every_position=True)
+        for row, k in enumerate(valid):
+            cols = columns[k]
+            totals[k] = float(log_probs[0, cols[0]])
+            if after is not None:
+                totals[k] += float(sum(after[row, i, c] for i, c in enumerate(cols[1:])))
+        return totals
 
     def _split(self, x: np.ndarray) -> np.ndarray:
         b, t, d = x.shape

@@ -17,6 +17,7 @@ Thresholds were chosen on a development set of phrasings and voices that the ben
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, replace
@@ -30,6 +31,14 @@ from inference.speech.numbers import words_to_numbers
 from inference.speech.recognizer import Transcript
 from inference.speech.rivals import differs_only_in_values, spelling_distance
 from inference.types import SAMPLE_RATE
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries (finding them reads /proc: once, not per decode)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -123,15 +132,13 @@ class GrammarWhisperRecognizer:
     def listen(self, audio: np.ndarray, stream: Any = None) -> Evidence:
         """Encode once; the grammar beam search and the free reading share the decoder batch; pocketsphinx's
         command is scored with the same decoder state."""
-        from threadpoolctl import threadpool_limits
-
         from inference.speech.constrained import beam_search
         from inference.speech.whisper import TOKENS_PER_SECOND, collapse_repeats
 
         s = self.settings
         sphinx = None
-        with threadpool_limits(1, "blas"):  # tiny matrices: BLAS threads only contend on a busy machine
-            encoded, no_speech = self._free.encode(audio)
+        with _blas_controller().limit(limits=1, user_api="blas"):  # tiny matrices: threads only contend
+            encoded, no_speech = self._free.encode(audio)  # computed alongside the decoding below
             state, log_probs = self._decoder.start(encoded, self._prompt)
             free_tokens = int(8 + TOKENS_PER_SECOND * max(len(audio) / SAMPLE_RATE, 1.0))
             found, free = beam_search(
@@ -151,7 +158,7 @@ class GrammarWhisperRecognizer:
         return Evidence(
             free_text=collapse_repeats(tokenizer.decode(tokenizer.tokens(free.tokens)).strip()),
             free_mean=free.mean,
-            no_speech=no_speech,
+            no_speech=no_speech(),
             candidates=ranked,
             sphinx=sphinx,
         )
@@ -178,12 +185,10 @@ class GrammarWhisperRecognizer:
 
     def _mean_score(self, forms: list[str], state: Any, log_probs: np.ndarray) -> float:
         """Whisper's best mean log-probability per token over the spellings ``forms`` of one command."""
-        best = -np.inf
-        for form in forms:
-            ids = [self._free.tokenizer.vocab[t] for t in self._free.tokenizer.encode(" " + sentence(form))]
-            ids.append(self._language.eot)
-            best = max(best, self._decoder.score(state, log_probs, ids) / len(ids))
-        return float(best)
+        vocab, tokenizer = self._free.tokenizer.vocab, self._free.tokenizer
+        spelt = [[vocab[t] for t in tokenizer.encode(" " + sentence(form))] + [self._language.eot] for form in forms]
+        totals = self._decoder.score_all(state, log_probs, spelt)
+        return float(max(total / len(ids) for total, ids in zip(totals, spelt, strict=True)))
 
     def _rescore(self, words: str, state: Any, log_probs: np.ndarray) -> Candidate | None:
         """pocketsphinx's command with Whisper's mean log-probability for it (its best-scored spelling)."""

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -106,17 +107,24 @@ class WhisperRecognizer:
     def transcribe(self, samples: np.ndarray) -> Transcript:
         return self.encode_and_decode(samples)[1]
 
-    def encode(self, samples: np.ndarray) -> tuple[np.ndarray, float]:
-        """The encoder output of an utterance and Whisper's no-speech probability for it (no decoding)."""
+    def encode(self, samples: np.ndarray) -> tuple[np.ndarray, Callable[[], float]]:
+        """The encoder output of an utterance, and Whisper's no-speech probability for it (no decoding) as a
+        call that waits for it: CTranslate2 computes it in its own threads while the caller goes on decoding
+        (it feeds the whole prompt through CTranslate2's decoder, about as long as the encoder takes)."""
         import ctranslate2
 
         audio = np.asarray(samples, dtype=np.float32).reshape(-1)[: int(MAX_UTTERANCE_S * SAMPLE_RATE)]
         features = ctranslate2.StorageView.from_array(log_mel(audio, n_frames=self._frames(audio))[None])
         encoded = self._model.encode(features)
-        result: Any = self._model.generate(
-            encoded, [self._prompt], beam_size=1, max_length=len(self._prompt) + 1, return_no_speech_prob=True
+        pending: Any = self._model.generate(
+            encoded,
+            [self._prompt],
+            asynchronous=True,
+            beam_size=1,
+            max_length=len(self._prompt) + 1,
+            return_no_speech_prob=True,
         )[0]
-        return np.asarray(encoded), float(result.no_speech_prob)
+        return np.asarray(encoded), lambda: float(pending.result().no_speech_prob)
 
     def _frames(self, audio: np.ndarray) -> int:
         """Mel frames of the encoder window: the utterance plus a margin (at least 3 s), or Whisper's 30 s."""
