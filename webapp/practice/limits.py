@@ -12,9 +12,12 @@ class FrameLimits:
     max_frame_ms: int = 200
     max_take_s: int = 20 * 60
     burst_s: float = 2.0
-    """Audio a client may send ahead of real time (network jitter, a tab waking up)."""
+    """Audio a client may send ahead of real time when a take starts (network jitter, a tab waking up)."""
     max_speed: float = 1.5
     """Sustained audio seconds accepted per wall-clock second."""
+    max_backlog_s: float = 30.0
+    """Unused allowance kept for later, up to this many seconds of audio: frames that piled up while the server
+    was stalled (or the network held them) arrive all at once, and were sent in real time."""
     max_errors: int = 50
     """Bad messages tolerated in one take before it is saved and closed."""
 
@@ -45,7 +48,9 @@ class FrameLimits:
 
 @dataclass
 class RateLimiter:
-    """A token bucket in seconds of audio: refills at ``max_speed`` x real time up to ``burst_s``."""
+    """A token bucket in seconds of audio: starts with ``burst_s``, refills at ``max_speed`` x real time up to
+    ``max_backlog_s``. A bucket that stopped filling at ``burst_s`` would refuse the backlog of a server stall
+    longer than that: those frames were sent in real time but are read in one go."""
 
     limits: FrameLimits
     tokens: float = field(init=False)
@@ -57,7 +62,9 @@ class RateLimiter:
     def allow(self, samples: int, now: float) -> bool:
         if self.updated is not None:
             elapsed = max(0.0, now - self.updated)
-            self.tokens = min(self.limits.burst_s, self.tokens + elapsed * self.limits.max_speed)
+            self.tokens = min(
+                max(self.limits.burst_s, self.limits.max_backlog_s), self.tokens + elapsed * self.limits.max_speed
+            )
         self.updated = now
         cost = samples / self.limits.sample_rate
         if cost > self.tokens:
