@@ -23,7 +23,7 @@ DEVICES = ("auto", "cpu", "cuda")
 _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"
 _lock = threading.Lock()
-_sessions: dict[tuple[str, int], onnxruntime.InferenceSession] = {}
+_sessions: dict[tuple[str, int, tuple[str, ...]], onnxruntime.InferenceSession] = {}
 
 
 class RuntimeSettingError(ValueError):
@@ -62,9 +62,9 @@ def has_cuda_driver() -> bool:
     return True
 
 
-def providers() -> list[str]:
-    """Execution providers in preference order for the chosen device."""
-    return [_CUDA, _CPU] if device() == "cuda" else [_CPU]
+def providers(device_name: str | None = None) -> list[str]:
+    """Execution providers in preference order for ``device_name`` (default: the chosen device)."""
+    return [_CUDA, _CPU] if (device_name or device()) == "cuda" else [_CPU]
 
 
 def ort_threads() -> int:
@@ -78,8 +78,12 @@ def ort_threads() -> int:
     return value
 
 
-def onnx_session(model: str | Path | bytes, *, threads: int | None = None) -> onnxruntime.InferenceSession:
-    """An ``InferenceSession`` for a model file (cached per path and thread count) or model bytes (not cached).
+def onnx_session(
+    model: str | Path | bytes, *, threads: int | None = None, cpu_only: bool = False
+) -> onnxruntime.InferenceSession:
+    """An ``InferenceSession`` for a model file (cached per path, thread count and providers) or model bytes
+    (not cached). ``cpu_only`` keeps a model on the CPU on a GPU machine: tiny networks run once per audio
+    window (the VAD, the re-attack detector) would spend longer copying to and from the GPU than computing.
 
     Sessions are thread-safe for ``run``; one cached session serves every take in the process.
     """
@@ -90,15 +94,16 @@ def onnx_session(model: str | Path | bytes, *, threads: int | None = None) -> on
     options.intra_op_num_threads = n_threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    chosen = providers("cpu" if cpu_only else None)
     if isinstance(model, bytes):
-        return ort.InferenceSession(model, sess_options=options, providers=providers())
-    key = (str(Path(model).resolve()), n_threads)
+        return ort.InferenceSession(model, sess_options=options, providers=chosen)
+    key = (str(Path(model).resolve()), n_threads, tuple(chosen))
     with _lock:
         session = _sessions.get(key)
         if session is None:
             if not Path(model).is_file():
                 raise FileNotFoundError(f"model file not found: {model}")
-            session = ort.InferenceSession(key[0], sess_options=options, providers=providers())
+            session = ort.InferenceSession(key[0], sess_options=options, providers=chosen)
             _sessions[key] = session
     return session
 

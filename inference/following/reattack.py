@@ -104,7 +104,7 @@ class ReattackDetector:
     def __init__(self, model: str | Path = MODEL_PATH, *, a4_hz: float = 440.0) -> None:
         from inference.runtime import onnx_session
 
-        self._session = onnx_session(model, threads=1)
+        self._session = onnx_session(model, threads=1, cpu_only=True)
         self._input = self._session.get_inputs()[0].name
         self.features = ReattackFeatures(a4_hz=a4_hz)
 

@@ -45,7 +45,7 @@ class SileroVad:
     def __init__(self) -> None:
         from inference.runtime import onnx_session
 
-        self._session = onnx_session(silero_model_path(), threads=1)
+        self._session = onnx_session(silero_model_path(), threads=1, cpu_only=True)
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self.reset()
 
@@ -84,7 +84,7 @@ class RecentSpeechVad:
 
         if copies < 2 or memory_windows < 1:
             raise ValueError("needs at least two copies and one window of memory")
-        self._session = onnx_session(silero_model_path(), threads=1)
+        self._session = onnx_session(silero_model_path(), threads=1, cpu_only=True)
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self._stagger = -(-memory_windows // (copies - 1))
         self._period = self._stagger * copies

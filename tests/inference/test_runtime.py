@@ -52,6 +52,12 @@ def test_malformed_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: s
         runtime.device() if name == "ETUDE_DEVICE" else runtime.ort_threads()
 
 
+def test_providers_follow_the_device_unless_a_model_must_stay_on_the_cpu() -> None:
+    assert runtime.providers("cuda") == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert runtime.providers("cpu") == ["CPUExecutionProvider"]
+    assert runtime.onnx_session(model_path("tiny"), cpu_only=True).get_providers() == ["CPUExecutionProvider"]
+
+
 def test_sessions_are_cached_per_model_and_thread_count() -> None:
     path = model_path("tiny")
     first = runtime.onnx_session(path)
