@@ -384,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "wer_clean": default["clean"]["wer"],
             "false_commands_per_10min": default["playing"]["false_commands_per_10min"],
             "latency_ms_p95": max(all_latency) if all_latency else None,
+            "latency_ms_p95_clean": default["clean"]["latency_ms"]["p95"],
         },
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -1,9 +1,10 @@
 """The default recogniser: Whisper tiny.en constrained to the command grammar, with pocketsphinx beside it.
 
-1. CTranslate2 encodes the utterance once and decodes it freely (greedy, vocabulary-restricted, with the
-   vocabulary prompt): that gives Whisper's no-speech estimate and its own unconstrained reading.
+1. CTranslate2 encodes the utterance once; Whisper's no-speech estimate is computed in CTranslate2's threads
+   while the steps below run.
 2. ``constrained.beam_search`` reads the same encoder output with the NumPy decoder, allowed to write only
-   commands of ``grammar.TEMPLATES``: "go to my five" cannot be written, "go to bar five" can.
+   commands of ``grammar.TEMPLATES``: "go to my five" cannot be written, "go to bar five" can. Whisper's own
+   unconstrained (vocabulary-restricted, greedy) reading rides in the same batch.
 3. pocketsphinx with the same grammar (an independent acoustic model) hears the same audio; in the live
    listener it runs while the learner speaks (``open_stream``), so its answer is ready at the pause. Its
    command is scored by Whisper too (teacher-forced), so both engines' candidates are ranked on one scale.
