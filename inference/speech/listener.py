@@ -12,19 +12,16 @@ Over music Silero's recurrent state holds "speech" for up to half a second after
 only ``RecentSpeechVad`` (the model restarted on the last few windows) hears may start the speculative decode
 and close a segment whose decode holds a command, never close one by itself.
 
-Gates against taking playing for a command (each measured in ``inference.bench.speech``): the VAD must hold
-for ``min_speech_s`` of speech-like windows (``min_short_command_s`` for a command both recognisers hear);
-the recogniser's no-speech estimate and mean token probability must pass (the latter is waived for a command
-a second recogniser confirmed); and the parser must account for most of the words. What fails only the last
-gate is answered with a polite ``unknown`` event; what fails the others was not speech and gets no event at all.
-A command only one recogniser heard must also account for the speech (``max_speech_per_syllable_s``: a whole
-sentence forced into the grammar as "I'm done." is answered "didn't catch that").
+Gates against taking playing for a command (each measured in ``inference.bench.speech``): enough speech-like
+VAD windows, the recogniser's no-speech estimate and mean token probability, and a parser that accounts for
+most of the words. What fails only the parser (or, for a command only one recogniser heard, the amount of
+speech it must account for) is answered "didn't catch that"; what fails the others gets no event at all.
+The gates and the ``command`` event are in ``inference.speech.listener_events``.
 Push-to-talk bypasses the VAD: everything between key-down and key-up is one utterance, always answered.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,9 +31,14 @@ from typing import Any
 import numpy as np
 
 from inference.speech.decoding import decode_executor, result_or_none, run_job
-from inference.speech.grammar import syllables
-from inference.speech.intents import UNKNOWN, Intent, describe, normalise, parse
-from inference.speech.listener_config import TEEN_STEMS, ListenerConfig
+from inference.speech.listener_config import ListenerConfig
+from inference.speech.listener_events import (
+    accounts_for_speech,
+    command_ending,
+    command_event,
+    decode_event,
+    finished_text,
+)
 from inference.speech.listener_segment import PendingDecode, Segment
 from inference.speech.recognizer import Recognizer, Transcript, get_recognizer
 from inference.speech.vad import VAD_WINDOW, RecentSpeechVad, SileroVad
@@ -44,7 +46,6 @@ from inference.types import SAMPLE_RATE
 
 __all__ = ["CommandListener", "ListenerConfig", "accounts_for_speech", "command_event"]
 
-DIDNT_CATCH = "Sorry, I didn't catch that."
 STREAM_FEED_WINDOWS = 8
 """VAD windows (256 ms) of an open segment handed to the recogniser's stream at a time."""
 
@@ -242,19 +243,13 @@ class CommandListener:
             or segment.speech_windows * VAD_WINDOW >= self.config.min_short_command_s * SAMPLE_RATE
         )
 
-    def _is_short(self, segment: Segment) -> bool:
-        """Under ``min_speech_s``: taken only as a command both recognisers heard, else silently dropped."""
-        return (
-            not segment.is_push_to_talk and segment.speech_windows * VAD_WINDOW < self.config.min_speech_s * SAMPLE_RATE
-        )
-
     def _holds_command(self, segment: Segment) -> bool:
         """The speculative decode is still running or heard a command. One started at a pause only the recent
         windows heard may have cut the last word short: when Silero's own pause follows, it is decoded again."""
         future = segment.speculative
         if future is not None and not future.done():
             return True
-        return _command_ending(_finished_text(segment)) is not None
+        return command_ending(finished_text(segment)) is not None
 
     def _pause_needed_s(self, segment: Segment) -> float | None:
         """The pause after which the segment closes, if its speculative decode is done and holds a command:
@@ -263,7 +258,7 @@ class CommandListener:
         not yet plainly silent (``teen_silence``). None otherwise
         (``end_silence_s`` of Silero's own non-speech closes it). The pause may be one only the recent windows
         hear (over music)."""
-        ending = _command_ending(_finished_text(segment))
+        ending = command_ending(finished_text(segment))
         if ending is None:
             return None
         if ending == "teen" and self.last_probability >= self.config.teen_silence:
@@ -364,91 +359,5 @@ class CommandListener:
         return events
 
     def _event(self, pending: PendingDecode) -> dict[str, Any] | None:
-        is_ptt = pending.segment.is_push_to_talk
-        try:
-            transcript = pending.future.result()
-        except Exception as exc:  # a failed decode must not end the take
-            return self._unknown_event(pending, "", 0.0, f"speech recognition failed: {type(exc).__name__}")
-        if not is_ptt and not self._sounds_like_speech(transcript):
-            return None
-        if self._is_short(pending.segment) and not (
-            transcript.is_confirmed and not transcript.is_rejected and parse(transcript.text).is_command
-        ):
-            return None
-        intent = UNKNOWN if transcript.is_rejected else parse(transcript.text, asr_confidence=transcript.confidence)
-        is_sure = (
-            is_ptt
-            or transcript.is_confirmed
-            or (
-                transcript.confidence >= self.config.min_confidence
-                and accounts_for_speech(
-                    transcript.text, pending.segment.speech_windows * VAD_WINDOW / SAMPLE_RATE, self.config
-                )
-            )
-        )
-        if not intent.is_command or not is_sure:
-            return self._unknown_event(pending, transcript.text, transcript.decode_ms)
-        return command_event(transcript.text, intent, pending, transcript.decode_ms)
-
-    def _sounds_like_speech(self, transcript: Transcript) -> bool:
-        """Whisper's no-speech estimate, and a mean token probability that is not tiny unless a second
-        recogniser heard the same command."""
-        return (
-            bool(transcript.text.strip())
-            and transcript.no_speech_prob <= self.config.max_no_speech
-            and (transcript.is_confirmed or transcript.confidence >= self.config.min_confidence / 2)
-        )
-
-    def _unknown_event(
-        self, pending: PendingDecode, text: str, decode_ms: float, message: str = DIDNT_CATCH
-    ) -> dict[str, Any]:
-        event = command_event(text, UNKNOWN, pending, decode_ms)
-        event["message"] = message
-        return event
-
-
-def _finished_text(segment: Segment) -> str:
-    """The text of the segment's speculative decode once it is done and not rejected; "" otherwise."""
-    future = segment.speculative
-    if future is None or not future.done() or future.exception() is not None:
-        return ""
-    transcript = future.result()
-    return "" if transcript.is_rejected else transcript.text
-
-
-def accounts_for_speech(text: str, speech_s: float, config: ListenerConfig) -> bool:
-    """``text`` is long enough for ``speech_s`` seconds of speech (``max_speech_per_syllable_s``): a whole
-    sentence that a recogniser forced into a two-syllable command is not that command."""
-    return speech_s <= config.max_speech_per_syllable_s * syllables(text)
-
-
-@functools.lru_cache(maxsize=64)
-def _command_ending(text: str) -> str | None:
-    """None when ``text`` is no command; "teen" when it ends in the first half of a "-teen" ("bar six"); else
-    "done". Cached: the listener asks every VAD window while a decoded segment waits to close."""
-    words = normalise(text)
-    if not words or not parse(text).is_command:
-        return None
-    return "teen" if words[-1].isdigit() and int(words[-1]) % 100 in TEEN_STEMS else "done"
-
-
-def command_event(
-    text: str, intent: Intent, pending: PendingDecode | None = None, decode_ms: float = 0.0
-) -> dict[str, Any]:
-    """The protocol's ``command`` event (``heard`` is the line the page shows)."""
-    event: dict[str, Any] = {
-        "type": "command",
-        "text": text,
-        "intent": intent.to_dict(),
-        "confidence": intent.confidence,
-        "heard": describe(intent),
-    }
-    if pending is not None:
-        event["t"] = round(pending.end_t, 3)
-        event["source"] = "push_to_talk" if pending.segment.is_push_to_talk else "voice"
-        event["timing"] = {
-            "speech_start_s": round(pending.segment.start_t, 3),
-            "decode_started_s": round(pending.decode_started_t, 3),
-            "decode_ms": round(decode_ms, 1),
-        }
-    return event
+        """The finished decode's event, or None (``listener_events.decode_event``; the benchmark adds timing)."""
+        return decode_event(pending, self.config)
