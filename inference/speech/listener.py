@@ -202,7 +202,7 @@ class CommandListener:
                 self._speculate(segment)
         else:
             self._pause_windows = 0
-            segment.speculative = None
+            _drop_speculation(segment)
         self._close_if_over(segment, is_speech)
 
     def _is_pause(self, window: np.ndarray, prob: float) -> bool:
@@ -267,6 +267,7 @@ class CommandListener:
 
     def _speculate(self, segment: Segment) -> None:
         """Start decoding at a pause: if no more speech comes, the result is ready sooner."""
+        _drop_speculation(segment)
         segment.speculative = self._submit(segment)
         segment.speculative_t = self._now
 
@@ -361,3 +362,11 @@ class CommandListener:
     def _event(self, pending: PendingDecode) -> dict[str, Any] | None:
         """The finished decode's event, or None (``listener_events.decode_event``; the benchmark adds timing)."""
         return decode_event(pending, self.config)
+
+
+def _drop_speculation(segment: Segment) -> None:
+    """Forget the segment's speculative decode (more speech came, or a newer one replaces it); if it is still
+    waiting for the decode thread it is cancelled, so the thread is free sooner for the decode that counts."""
+    if segment.speculative is not None:
+        segment.speculative.cancel()
+    segment.speculative = None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from inference.speech.decoding import decode_executor
 from inference.speech.listener import CommandListener, ListenerConfig, accounts_for_speech
+from inference.speech.listener_segment import Segment
 from inference.speech.synthetic import pink_noise, silence, speak
 from inference.speech.vad import VAD_CONTEXT, VAD_WINDOW, RecentSpeechVad, SileroVad
 from inference.types import HOP_SAMPLES
@@ -65,3 +69,19 @@ def test_a_sentence_about_something_else_is_never_a_command() -> None:
     audio = np.concatenate((silence(1.0), speak("I wonder what we're having for dinner", "en-us", 160), silence(1.0)))
     audio += (pink_noise(len(audio), np.random.default_rng(3)) * 0.001).astype(np.float32)
     assert all(e["intent"]["name"] == "unknown" for e in _events(audio))
+
+
+def test_a_speculative_decode_replaced_while_it_waits_for_the_decode_thread_never_runs() -> None:
+    busy = threading.Event()
+    decode_executor().submit(busy.wait, 10.0)  # the one decode thread is taken
+    try:
+        listener = CommandListener(background=True)
+        segment = Segment(start_t=0.0, chunks=[np.zeros(VAD_WINDOW, dtype=np.float32)])
+        listener._speculate(segment)
+        stale = segment.speculative
+        listener._speculate(segment)  # a later pause: the first decode is of no use any more
+        assert stale is not None and stale.cancelled()
+        assert segment.speculative is not None and not segment.speculative.cancelled()
+        assert segment.speculative.cancel()  # (not run either: the test needs no recogniser)
+    finally:
+        busy.set()
