@@ -8,7 +8,8 @@ note's written duration at the current tempo estimate (a semi-Markov approximati
 the move (so repeated pitches advance), silence holds the position (rests and pauses), a small skip and
 back probability let it recover from skipped notes. The note after the cursor is also looked for in the
 spectrum (``salience``): its own harmonics rising count as an onset before the pitch tracker is sure. A repeat
-of the sounding pitch is heard by a small learned re-attack detector (``reattack``).
+of the sounding pitch is heard by a small learned re-attack detector (``reattack``). Both, and the screening of
+the tracker's onsets that are no new note (harmonic flips, a double stop's fundamental), live in ``cursor_onsets``.
 Observations are YIN pitch likelihoods with an octave tolerance and a floor, so wrong notes do not derail it.
 Far jumps (a restart from an earlier bar, skipped bars, a repeat) leave the band: when recent notes stop
 matching the score near the cursor, the last few notes are searched for in the whole score
@@ -19,17 +20,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
 from inference.following.common_fundamental import chord_fundamental, common_fundamentals
+from inference.following.cursor_onsets import CursorOnsets
 from inference.following.hmm_config import HMMConfig
 from inference.following.onsets import OnsetGroup, groups_to_follow, shares_pitch
 from inference.following.reattack import ReattackDetector
 from inference.following.relocate import NoteHistory, Relocator
-from inference.following.salience import NextNoteSalience
-from inference.pitch.onsets import BandFluxOnsets
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
 
@@ -70,17 +69,6 @@ class NoteHMMFollower:
         self._repeats = np.array(
             [i + 1 < n_groups and shares_pitch(g, self.groups[i + 1]) for i, g in enumerate(self.groups)]
         )
-        # The pitch a repeat re-attacks (a chord's common tone): where the learned detector listens.
-        self._repeat_midi = (
-            np.array(
-                [
-                    min(set(g.midis) & set(self.groups[i + 1].midis)) if self._repeats[i] else g.midis[0]
-                    for i, g in enumerate(self.groups)
-                ],
-                dtype=float,
-            )
-            + transpose_semitones
-        )
         # Skipping the next note to land on the pitch already sounding would sound like staying: not allowed.
         self._can_skip = np.array(
             [i + 2 >= n_groups or not shares_pitch(g, self.groups[i + 2]) for i, g in enumerate(self.groups)],
@@ -91,8 +79,17 @@ class NoteHMMFollower:
         self._a4_hz = a4_hz
         self.history = NoteHistory(a4_hz=a4_hz)
         self._relocator = Relocator(self.groups, transpose_semitones)
-        self._salience = NextNoteSalience(n_fft=BandFluxOnsets.SPECTRUM_SIZE, a4_hz=a4_hz)
         self._reattack = ReattackDetector(a4_hz=a4_hz) if self.config.learned_reattack_weight > 0.0 else None
+        self._onsets = CursorOnsets(
+            self.groups,
+            self._pitches,
+            self._repeats,
+            self._chord_common,
+            config=self.config,
+            reattack=self._reattack,
+            a4_hz=a4_hz,
+            transpose_semitones=transpose_semitones,
+        )
         self._alpha = np.zeros(n_groups)
         self._elapsed = np.zeros(n_groups)
         self.last_pitch: PitchFrame | None = None
@@ -117,13 +114,8 @@ class NoteHMMFollower:
         self._peak_rms = 0.0
         self._misses: deque[bool] = deque(maxlen=4)
         self._recent_rms: deque[float] = deque(maxlen=self.config.release_hops)
-        self._held_midi = 0.0
-        self._glitch_hops = 0
-        self._settling_hops = 0
         self.history.reset()
-        self._salience.reset()
-        if self._reattack is not None:
-            self._reattack.reset()
+        self._onsets.reset()
         self.tracker.reset()
         self.last_pitch = None
 
@@ -136,18 +128,7 @@ class NoteHMMFollower:
         self.last_pitch = pitch
         self._recent_rms.append(pitch.rms)
         is_voiced = pitch.f0_hz > 0.0 and pitch.rms >= self.config.release_share * max(self._recent_rms)
-        after_glitch, held = self._glitch_hops > 0, self._held_midi
-        is_voiced = is_voiced and not self._is_glitch(pitch)
-        if is_voiced and after_glitch and abs(self._held_midi - held) < 0.5:
-            self._settling_hops = 2  # back from a harmonic flip to the held note
-        if self._settling_hops > 0:
-            # The tracker's pitch-jump "onset" on the way back (it lasts two hops) is no re-attack.
-            self._settling_hops -= 1
-            pitch = replace(pitch, onset=0.0, phase_jump=0.0)
-        elif self._is_chord_fundamental(pitch):
-            pitch = replace(pitch, onset=0.0, phase_jump=0.0)  # nor is the jump to a double stop's fundamental
-        if self._reattack is not None:
-            self._reattack.push(pitch)
+        pitch, is_voiced = self._onsets.screen(pitch, is_voiced, max(self._reported, self.start_index))
         if is_voiced:
             self._peak_rms = max(self._peak_rms, pitch.rms)
         else:
@@ -159,58 +140,6 @@ class NoteHMMFollower:
         self._predict(pitch, is_voiced)
         match = self._correct(pitch, is_voiced)
         return self._report(pitch.t, match, is_voiced, is_noise)
-
-    def _is_chord_fundamental(self, pitch: PitchFrame) -> bool:
-        """The tracker reads the common fundamental of the sounding group's notes (a double stop)."""
-        here = max(self._reported, self.start_index)
-        if pitch.f0_hz <= 0.0 or not 0 <= here < len(self.groups) or np.isnan(self._chord_common[here]):
-            return False
-        return abs(69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz) - self._chord_common[here]) < 0.5
-
-    def _is_glitch(self, pitch: PitchFrame) -> bool:
-        """Whether a voiced hop's pitch is a harmonic jump away from the held note and unexpected here."""
-        cfg = self.config
-        midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
-        leap = midi - self._held_midi
-        if (
-            self._held_midi
-            and self._glitch_hops < cfg.glitch_max_hops
-            and any(abs(leap - interval) < 0.5 for interval in cfg.glitch_intervals)
-        ):
-            here = max(self._reported, self.start_index)
-            nearby = self._pitches[max(0, here - 1) : here + 3]
-            if nearby.size == 0 or np.abs(nearby - midi).min() > 0.5:
-                self._glitch_hops += 1
-                return True
-        self._held_midi, self._glitch_hops = midi, 0
-        return False
-
-    def _next_note_onset(self, pitch: PitchFrame, here: int) -> float:
-        """0..1 onset of the note after ``here`` from its own harmonics rising once they hold a fair share of the
-        power (``salience``); 0 for a repeat, which has no harmonic of its own."""
-        cfg = self.config
-        if pitch.power is None or here + 1 >= len(self.groups) or self._repeats[here]:
-            return 0.0
-        salience = self._salience(pitch.power, float(self._pitches[here, 0]), float(self._pitches[here + 1, 0]))
-        if salience.share < cfg.salience_min_share:
-            return 0.0
-        return min(1.0, cfg.salience_onset_weight * float(np.clip(salience.rise_db / cfg.salience_rise_db, 0.0, 1.0)))
-
-    def _repeat_onset(self, here: int, ratio: float) -> float:
-        """0..1 re-attack of the cursor's note when the next note repeats its pitch, from the learned detector
-        (``reattack``): bowed and blown repeats that neither the level nor the band flux shows."""
-        cfg = self.config
-        if self._reattack is None or here + 1 >= len(self.groups) or not self._repeats[here]:
-            return 0.0
-        if ratio < cfg.learned_reattack_from:
-            return 0.0
-        chance = self._reattack(float(self._repeat_midi[here]))
-        return min(
-            1.0,
-            cfg.learned_reattack_weight
-            * max(0.0, chance - cfg.learned_reattack_floor)
-            / (1.0 - cfg.learned_reattack_floor),
-        )
 
     # -- far jumps --------------------------------------------------------------------------------------
 
@@ -273,11 +202,7 @@ class NoteHMMFollower:
             onset = np.where(repeats, min(1.0, reattack), pitch.onset)
             here = max(self._reported, self.start_index)
             if lo <= here < hi:
-                onset[here - lo] = max(
-                    onset[here - lo],
-                    self._next_note_onset(pitch, here),
-                    self._repeat_onset(here, float(ratio[here - lo])),
-                )
+                onset[here - lo] = max(onset[here - lo], self._onsets.onset_after(pitch, here, float(ratio[here - lo])))
             hazard = 1.0 - (1.0 - hazard) * (1.0 - cfg.onset_boost * onset * ready)
         else:
             hazard = np.minimum(hazard, cfg.hazard_silent)
