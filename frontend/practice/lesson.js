@@ -117,14 +117,14 @@ function fromMeasure() {
 
 function showStartMeasure() {
   const m = fromMeasure();
-  if (m) scoreView.moveCursor(scoreView.firstNoteIdsAtMeasure(m), 1);
+  if (m !== null) scoreView.moveCursor(scoreView.firstNoteIdsAtMeasure(m), 1); // a pickup is bar 0
 }
 
 // ----- the take -----
 
 async function start() {
   const measure = fromMeasure();
-  if (!measure) {
+  if (measure === null) {
     setStatus(`Choose a bar between ${config.first_measure ?? 1} and ${config.measures || ui.fromMeasure.max}.`, "error");
     ui.fromMeasure.focus();
     return;

@@ -35,8 +35,8 @@ export function createVoice(lesson) {
   const actions = {
     seek: (i) => restartFrom(i.measure),
     restart: () => restartFrom(lesson.firstMeasure()),
-    repeat: () => restartFrom(lesson.fromMeasure() || lesson.firstMeasure()),
-    resume: () => restartFrom(lesson.currentMeasure() || lesson.fromMeasure() || lesson.firstMeasure()),
+    repeat: () => restartFrom(lesson.fromMeasure() ?? lesson.firstMeasure()), // bar 0 (a pickup) is a bar
+    resume: () => restartFrom(lesson.currentMeasure() ?? lesson.fromMeasure() ?? lesson.firstMeasure()),
     pause: () => lesson.isRunning() && lesson.stop(),
     stop: () => lesson.isRunning() && lesson.stop(),
     tempo: (i) => {

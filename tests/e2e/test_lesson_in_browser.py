@@ -51,7 +51,6 @@ def test_learner_plays_a_lesson_and_finds_the_take_in_history(etude_server, chro
     order = {n.note_id: i for i, n in enumerate(notes)}
     wav, music_s = _performance_wav(notes, tmp_path)
     with browser_page(chromium_path, microphone_wav=wav) as page:
-
         log_in_as_learner(page, etude_server, "Schlaf, Kindlein, schlaf")
         assert page.locator("#score g.note").count() >= len(notes)
 
@@ -84,3 +83,21 @@ def test_learner_plays_a_lesson_and_finds_the_take_in_history(etude_server, chro
     assert take_url and accuracy is not None and accuracy > 0.5, accuracy
     assert f'href="{take_url}"' in history_html, history_html  # the newest row is this take
     assert "Schlaf, Kindlein, schlaf" in history_text and "Finished" in history_text
+
+
+def test_a_piece_with_a_pickup_starts_from_bar_0(etude_server, chromium_path, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The jig begins with a pickup, bar 0: the start field shows it, and Start starts a take from it."""
+    notes = corpus_score("oneills1850/0731-0731.abc", None).notes[:8]
+    wav, _ = _performance_wav(notes, tmp_path)
+    with browser_page(chromium_path, microphone_wav=wav) as page:
+        log_in_as_learner(page, etude_server, "The Priest with the Collar")
+        first_bar = page.input_value("#from-measure")
+        page.click("#start-stop")
+        page.wait_for_function("document.body.dataset.state === 'listening'", timeout=60_000)
+        page.wait_for_function("window.etude.framesSent > 50", timeout=20_000)
+        page.click("#start-stop")
+        page.wait_for_function("document.body.dataset.state === 'done'", timeout=20_000)
+        take_url = page.evaluate("window.etude.takeUrl")
+    assert not page.errors, page.errors
+    assert first_bar == "0", first_bar
+    assert take_url, "no take was saved"
