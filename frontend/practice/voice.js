@@ -40,10 +40,14 @@ export function createVoice(lesson) {
     pause: () => lesson.isRunning() && lesson.stop(),
     stop: () => lesson.isRunning() && lesson.stop(),
     tempo: (i) => {
-      const pct = i.bpm ? Math.round((100 * i.bpm) / (lesson.config.tempo_bpm || 100)) : lesson.tempoPercent() + (i.change === "slower" ? -TEMPO_STEP : TEMPO_STEP);
+      const target = lesson.config.tempo_bpm || 100;
+      const pct = i.bpm ? Math.round((100 * i.bpm) / target) : lesson.tempoPercent() + (i.change === "slower" ? -TEMPO_STEP : TEMPO_STEP);
       lesson.setTempoPercent(pct);
       if (metronomeTimer) startMetronome();
-      return lesson.isRunning() ? "from the next take" : "";
+      const notes = [];
+      if (lesson.tempoPercent() !== pct) notes.push(`${Math.round((target * lesson.tempoPercent()) / 100)} bpm is as far as this lesson goes`);
+      if (lesson.isRunning()) notes.push("from the next take");
+      return notes.join("; ");
     },
     loop: (i) => {
       record.loop = { start: i.start, end: i.end };

@@ -37,12 +37,15 @@ def test_a_spoken_tempo_change_moves_the_tempo_slider(etude_server, chromium_pat
         heard = page.evaluate("window.etude.voice.heard")
         slider = int(page.input_value("#tempo"))
         shown = page.inner_text("#voice-heard")
+        tempo_label = page.inner_text("#tempo-value")
         page.screenshot(path=str(ARTIFACTS / "e2e-voice-command.png"), full_page=True)
         page.click("#start-stop")
         page.wait_for_function("document.body.dataset.state === 'done'", timeout=20_000)
 
     assert not page.errors, page.errors
     assert heard[0]["intent"] == {"name": "tempo", "bpm": 80}, heard
-    expected = min(150, max(50, round(100 * 80 / lesson_bpm / 5) * 5))  # the slider moves in 5 % steps
-    assert abs(slider - expected) <= 5, (slider, expected, lesson_bpm)
+    expected = min(150, max(50, round(100 * 80 / lesson_bpm)))  # percent of the lesson's tempo, 50-150 %
+    assert slider == expected, (slider, expected, lesson_bpm)
     assert "Tempo 80" in shown, shown
+    if expected == round(100 * 80 / lesson_bpm):  # within the slider's range: the label says what was asked
+        assert tempo_label.endswith("· 80 bpm"), tempo_label
