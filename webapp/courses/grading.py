@@ -24,7 +24,8 @@ from webapp.courses.models import Assignment, Course
 from webapp.spreadsheets import defuse
 
 TEMPO_SLACK = 0.03
-"""A take within 3 % below the assignment's tempo still counts (the slider sets whole percents of the lesson's tempo, and the "-" / "+" keys move it 5 % at a time)."""
+"""A take within 3 % below the assignment's tempo still counts (the slider sets whole percents of the lesson's
+tempo, and the "-" / "+" keys move it 5 % at a time)."""
 
 NOT_STARTED, ATTEMPTED, PASSED = "not started", "attempted", "passed"
 
