@@ -20,6 +20,7 @@ from inference.following.hmm_config import HMMConfig
 from inference.following.onsets import OnsetGroup
 from inference.following.reattack import ReattackDetector
 from inference.following.salience import NextNoteSalience
+from inference.pitch import hz_to_midi
 from inference.pitch.onsets import BandFluxOnsets
 from inference.types import PitchFrame
 
@@ -102,12 +103,12 @@ class CursorOnsets:
         """The tracker reads the common fundamental of the sounding group's notes (a double stop)."""
         if pitch.f0_hz <= 0.0 or not 0 <= here < self._n_groups or np.isnan(self._chord_common[here]):
             return False
-        return abs(69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz) - self._chord_common[here]) < 0.5
+        return abs(hz_to_midi(pitch.f0_hz, self._a4_hz) - self._chord_common[here]) < 0.5
 
     def _is_glitch(self, pitch: PitchFrame, here: int) -> bool:
         """Whether a voiced hop's pitch is a harmonic jump away from the held note and unexpected here."""
         cfg = self.config
-        midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
+        midi = hz_to_midi(pitch.f0_hz, self._a4_hz)
         leap = midi - self._held_midi
         if (
             self._held_midi

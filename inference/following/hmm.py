@@ -29,6 +29,7 @@ from inference.following.hmm_config import HMMConfig
 from inference.following.onsets import OnsetGroup, groups_to_follow, shares_pitch
 from inference.following.reattack import ReattackDetector
 from inference.following.relocate import NoteHistory, Relocator
+from inference.pitch import hz_to_midi
 from inference.pitch.yin import YinTracker
 from inference.types import HOP_SECONDS, PitchFrame, Position, ScoreNote
 
@@ -231,7 +232,7 @@ class NoteHMMFollower:
         if not is_voiced:
             self._normalise()
             return np.zeros(hi - lo)
-        midi = 69.0 + 12.0 * np.log2(pitch.f0_hz / self._a4_hz)
+        midi = hz_to_midi(pitch.f0_hz, self._a4_hz)
         distance = np.abs(midi - self._pitches[lo:hi])
         cents = distance.min(axis=1) * 100.0
         match: np.ndarray = np.exp(-0.5 * (cents / cfg.pitch_sigma_cents) ** 2)
